@@ -1,0 +1,151 @@
+"""The `siamfc-edu` command: track a video, make the generated data set, train, evaluate."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
+
+
+def parse_box(text: str) -> list[float]:
+    """'x,y,w,h' -> four floats (0-based top-left corner, width, height)."""
+    try:
+        box = [float(v) for v in text.replace(" ", "").split(",")]
+    except ValueError:
+        box = []
+    if len(box) != 4:
+        raise argparse.ArgumentTypeError(f"expected x,y,w,h (four numbers), got {text!r}")
+    return box
+
+
+def read_frames(path: str | Path) -> Iterator[np.ndarray]:
+    """RGB uint8 frames of a video file or of a folder of images (sorted by name)."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise FileNotFoundError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {path}")
+        for file in files:
+            image = cv2.imread(str(file), cv2.IMREAD_COLOR)
+            if image is None:
+                raise ValueError(f"cannot decode image {file}")
+            yield cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        return
+    if not path.is_file():
+        raise FileNotFoundError(f"no video or image folder at {path}")
+    capture = cv2.VideoCapture(str(path))
+    ok, frame = capture.read()
+    if not ok:
+        raise ValueError(f"OpenCV cannot decode {path} as a video")
+    while ok:
+        yield cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        ok, frame = capture.read()
+    capture.release()
+
+
+def frame_count(path: str | Path) -> int | None:
+    """How many frames a video or folder has (None when OpenCV cannot tell)."""
+    path = Path(path)
+    if path.is_dir():
+        return sum(1 for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    n = int(cv2.VideoCapture(str(path)).get(cv2.CAP_PROP_FRAME_COUNT))
+    return n if n > 0 else None
+
+
+def draw_box(frame: np.ndarray, box: np.ndarray, color=(255, 64, 64)) -> np.ndarray:
+    """A copy of the frame with the box drawn on it."""
+    out = frame.copy()
+    x, y, w, h = (int(round(v)) for v in box)
+    cv2.rectangle(out, (x, y), (x + w - 1, y + h - 1), color, 2)
+    return out
+
+
+def make_tracker(weights: str | None, preset: str, device: str | None):
+    """The SiamFC tracker with the given weights, or the shipped ones for the preset."""
+    from .config import get_preset
+    from .model import build_model, default_weights
+    from .tracker import SiamFCTracker
+
+    if weights is None and not default_weights(preset).is_file():
+        print(
+            f"siamfc-edu: warning: no trained weights at {default_weights(preset)}; "
+            "tracking with a random network (pass --weights FILE)",
+            file=sys.stderr,
+        )
+        return SiamFCTracker(build_model(get_preset(preset)), get_preset(preset), device)
+    return SiamFCTracker.from_weights(weights, preset=preset, device=device)
+
+
+def cmd_track(args: argparse.Namespace) -> None:
+    """Track one object through a video from its first-frame box; write boxes and a video."""
+    from tqdm import tqdm
+
+    if not Path(args.video).exists():
+        raise FileNotFoundError(f"no video or image folder at {args.video}")
+    tracker = make_tracker(args.weights, args.preset, args.device)
+    out = Path(args.out) if args.out else None
+    default_boxes = out.with_suffix(".txt") if out else Path(f"{Path(args.video).stem}_boxes.txt")
+    boxes_file = Path(args.boxes) if args.boxes else default_boxes
+    writer = None
+    boxes = []
+    frames = read_frames(args.video)
+    for i, frame in enumerate(tqdm(frames, total=frame_count(args.video), unit="frame")):
+        if i == 0:
+            tracker.init(frame, args.box)
+            box = np.asarray(args.box, dtype=float)
+        else:
+            box = tracker.update(frame)
+        boxes.append(box)
+        if out is not None:
+            if writer is None:
+                out.parent.mkdir(parents=True, exist_ok=True)
+                fourcc = cv2.VideoWriter_fourcc(*"mp4v")
+                writer = cv2.VideoWriter(str(out), fourcc, args.fps, frame.shape[1::-1])
+            writer.write(cv2.cvtColor(draw_box(frame, box), cv2.COLOR_RGB2BGR))
+    if writer is not None:
+        writer.release()
+    boxes_file.parent.mkdir(parents=True, exist_ok=True)
+    np.savetxt(boxes_file, np.array(boxes), fmt="%.2f", delimiter=",", header="x,y,w,h (0-based)")
+    print(f"{len(boxes)} frames tracked; boxes in {boxes_file}" + (f", video in {out}" if out else ""))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: one sub-command per job."""
+    parser = argparse.ArgumentParser(prog="siamfc-edu", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    track = sub.add_parser("track", help="track an object through a video or image folder")
+    track.add_argument("video", help="a video file OpenCV can read, or a folder of images")
+    track.add_argument("--box", type=parse_box, required=True, help="first-frame box x,y,w,h")
+    track.add_argument("--weights", help="a checkpoint (default: the shipped weights)")
+    track.add_argument("--preset", default="tiny", help="preset of the default weights")
+    track.add_argument("--out", help="write an annotated video here (.mp4)")
+    track.add_argument("--boxes", help="write the boxes here (default: OUT.txt, or ./VIDEO_boxes.txt)")
+    track.add_argument("--fps", type=float, default=25.0, help="frame rate of the output video")
+    track.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    track.set_defaults(func=cmd_track)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: errors a user can fix are one line, not a traceback."""
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (FileNotFoundError, ValueError, OSError) as err:
+        print(f"siamfc-edu: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("siamfc-edu: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

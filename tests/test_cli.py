@@ -1,0 +1,56 @@
+"""The `siamfc-edu` command as a user runs it."""
+
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from siamfc_edu.cli import main
+
+
+def test_track_writes_boxes_and_an_annotated_video(tmp_path, capsys, carphone_video):
+    out = tmp_path / "carphone.mp4"
+    assert main(["track", str(carphone_video), "--box", "60,30,50,60", "--out", str(out)]) == 0
+    boxes = np.loadtxt(tmp_path / "carphone.txt", delimiter=",")
+    assert boxes.shape == (120, 4) and np.isfinite(boxes).all()
+    np.testing.assert_allclose(boxes[0], [60, 30, 50, 60])
+    capture = cv2.VideoCapture(str(out))
+    assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 120
+    assert "120 frames tracked" in capsys.readouterr().out
+
+
+def test_track_an_image_folder(tmp_path, carphone_frames):
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i, frame in enumerate(carphone_frames[:5]):
+        cv2.imwrite(str(folder / f"{i:05d}.jpg"), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    boxes_file = tmp_path / "boxes.txt"
+    assert main(["track", str(folder), "--box", "60,30,50,60", "--boxes", str(boxes_file)]) == 0
+    assert np.loadtxt(boxes_file, delimiter=",").shape == (5, 4)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["track", "/no/such/video.mp4", "--box", "1,2,3,4"], "no video or image folder"),
+        (["track", "{video}", "--box", "10,10,0,5"], "zero or negative size"),
+        (["track", "{video}", "--box", "900,900,5,5"], "outside"),
+        (["track", "{notvideo}", "--box", "1,2,3,4"], "cannot decode"),
+        (["track", "{video}", "--box", "1,1,5,5", "--weights", "/no/weights.pth"], "no weights"),
+    ],
+)
+def test_bad_input_is_one_line_not_a_traceback(tmp_path, args, message, carphone_video):
+    not_video = tmp_path / "notes.mp4"
+    not_video.write_text("this is not a video")
+    args = [a.format(video=carphone_video, notvideo=not_video) for a in args]
+    result = subprocess.run(
+        [sys.executable, "-m", "siamfc_edu.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
