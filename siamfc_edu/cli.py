@@ -112,7 +112,9 @@ def cmd_track(args: argparse.Namespace) -> None:
         writer.release()
     boxes_file.parent.mkdir(parents=True, exist_ok=True)
     np.savetxt(boxes_file, np.array(boxes), fmt="%.2f", delimiter=",", header="x,y,w,h (0-based)")
-    print(f"{len(boxes)} frames tracked; boxes in {boxes_file}" + (f", video in {out}" if out else ""))
+    print(
+        f"{len(boxes)} frames tracked; boxes in {boxes_file}" + (f", video in {out}" if out else "")
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -126,7 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument("--weights", help="a checkpoint (default: the shipped weights)")
     track.add_argument("--preset", default="tiny", help="preset of the default weights")
     track.add_argument("--out", help="write an annotated video here (.mp4)")
-    track.add_argument("--boxes", help="write the boxes here (default: OUT.txt, or ./VIDEO_boxes.txt)")
+    track.add_argument(
+        "--boxes", help="write the boxes here (default: OUT.txt, or ./VIDEO_boxes.txt)"
+    )
     track.add_argument("--fps", type=float, default=25.0, help="frame rate of the output video")
     track.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     track.set_defaults(func=cmd_track)
