@@ -9,12 +9,13 @@ The interface is the got10k toolkit's: `init(image, box)`, `update(image) -> box
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .backbone import AlexNetEmbedding, fuse_for_inference
 from .config import SiamFCConfig, get_preset
@@ -41,16 +42,51 @@ def crops_to_tensor(crops: list[np.ndarray], device: torch.device) -> torch.Tens
     return batch.permute(0, 3, 1, 2).float()
 
 
-def read_frame(path: str) -> np.ndarray:
+def read_frame(path: str | Path) -> np.ndarray:
     """Read an image file as RGB uint8, with an error that names the file if it cannot."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"image file not found: {path}")
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
-        raise FileNotFoundError(f"cannot read image {path} (missing or not an image)")
+        raise ValueError(f"cannot decode image file {path} (not an image, or corrupt)")
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
-class SiamFCTracker:
+class Tracker(ABC):
+    """The got10k toolkit's tracker interface: init on the first frame, update on the others."""
+
+    name = "Tracker"
+
+    @abstractmethod
+    def init(self, image: np.ndarray, box: Sequence[float]) -> None:
+        """Learn the target from the first frame and its 0-based [x, y, w, h] box."""
+
+    @abstractmethod
+    def update(self, image: np.ndarray) -> np.ndarray:
+        """Locate the target in the next frame; return its box, float64 [x, y, w, h]."""
+
+    def track(
+        self, img_files: Sequence[str | Path], box: Sequence[float]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Run over image files from a first-frame box: (N, 4) boxes and (N,) seconds per frame."""
+        boxes = np.zeros((len(img_files), 4))
+        times = np.zeros(len(img_files))
+        for i, path in enumerate(img_files):
+            image = read_frame(path)
+            start = time.perf_counter()
+            if i == 0:
+                self.init(image, box)
+                boxes[0] = check_box(box, image.shape)
+            else:
+                boxes[i] = self.update(image)
+            times[i] = time.perf_counter() - start
+        return boxes, times
+
+
+class SiamFCTracker(Tracker):
     """SiamFC-3s (or any preset): a fixed exemplar, a scale pyramid, a cosine window."""
+
+    name = "SiamFC"
 
     def __init__(
         self,
@@ -115,12 +151,12 @@ class SiamFCTracker:
     def score_maps(self, image: np.ndarray) -> np.ndarray:
         """One upsampled (272 x 272) score map per scale, with the scale penalty applied."""
         x = crops_to_tensor(self.search_crops(image), self.device)
-        scores = self.net.head(self.kernel, self.embed(x))
-        up = F.interpolate(scores, size=self.cfg.upscale_size, mode="bicubic", align_corners=False)
-        responses = up[:, 0].float().cpu().numpy()
-        penalty = np.full(self.cfg.scale_num, self.cfg.scale_penalty)
+        scores = self.net.head(self.kernel, self.embed(x))[:, 0].float().cpu().numpy()
+        size = (self.cfg.upscale_size, self.cfg.upscale_size)
+        penalty = np.full(self.cfg.scale_num, self.cfg.scale_penalty, dtype=np.float32)
         penalty[self.cfg.scale_num // 2] = 1.0  # no penalty for keeping the current size
-        return responses * penalty[:, None, None]
+        maps = [cv2.resize(score, size, interpolation=cv2.INTER_CUBIC) for score in scores]
+        return np.stack(maps) * penalty[:, None, None]
 
     def pick_scale(self, responses: np.ndarray) -> int:
         """The scale whose (penalised) score map has the highest peak."""
@@ -150,22 +186,3 @@ class SiamFCTracker:
         """The current target box, 0-based [x, y, w, h]."""
         w, h = self.base_size * self.scale
         return np.array([self.center[0] - (w - 1) / 2, self.center[1] - (h - 1) / 2, w, h])
-
-    # ------------------------------------------------------------------ a whole sequence
-
-    def track(
-        self, img_files: Sequence[str], box: Sequence[float]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Run over image files from a first-frame box: (N, 4) boxes and (N,) seconds per frame."""
-        boxes = np.zeros((len(img_files), 4))
-        times = np.zeros(len(img_files))
-        for i, path in enumerate(img_files):
-            image = read_frame(path)
-            start = time.perf_counter()
-            if i == 0:
-                self.init(image, box)
-                boxes[0] = check_box(box, image.shape)
-            else:
-                boxes[i] = self.update(image)
-            times[i] = time.perf_counter() - start
-        return boxes, times

@@ -114,7 +114,7 @@ def test_checkpoint_of_another_preset_is_refused(tmp_path):
     with pytest.raises(ValueError, match="tiny"):
         load_weights(path, get_preset("SiamFC-3s"))
     model, cfg = load_weights(path)  # without a preset, the saved one is used
-    assert cfg.name == "tiny" and model.backbone.conv1[0].out_channels == 24
+    assert cfg.name == "tiny" and model.backbone.conv1[0].out_channels == 16
 
 
 class RunsCode:

@@ -1,0 +1,355 @@
+"""Evaluation: OTB's one-pass evaluation (OPE) and GOT-10k's scores, on plain arrays of boxes.
+
+Every metric takes numpy arrays of 0-based ``[x, y, w, h]`` boxes (see `ops`), so it serves any
+tracker: SiamFC, the baselines, or boxes loaded from another tracker's result files.
+
+The scores, as the benchmarks' toolkits compute them (checked against the ``got10k`` package):
+
+* **IoU** (overlap) of the predicted and the true box, per frame.
+* **Centre error**: distance in pixels between the two centres, per frame.
+* **Success curve** (OTB): the fraction of frames whose IoU is *greater* than each threshold in
+  0, 0.05, ..., 1; its **AUC** is the mean of the curve. Success means IoU > threshold, so even a
+  perfect tracker scores 0 at the last threshold (1.0) and its AUC is 20/21 = 0.952, as in the
+  OTB toolkit. Curves are computed per sequence and then averaged over sequences.
+* **Precision curve** (OTB): the fraction of frames whose centre error is at most 0, 1, ..., 50
+  px; **precision@20** is its value at 20 px.
+* **AO** (GOT-10k): the average overlap, the mean IoU over all frames of all sequences;
+  **SR0.50** / **SR0.75**: the fraction of those frames with IoU > 0.5 / 0.75. As in GOT-10k,
+  the first frame (whose box the tracker is given) is not scored.
+
+Frames without ground truth (a NaN row in the true boxes, or marked absent in the `Sequence`) are
+excluded from every score: the tracker is neither rewarded nor punished there. A frame where the
+*tracker* gives no box (NaN) while the target is visible counts as a miss: IoU 0, error infinite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from .data.sequence import Sequence
+
+SUCCESS_THRESHOLDS = np.linspace(0, 1, 21)  # IoU thresholds of OTB's success plot
+PRECISION_THRESHOLDS = np.arange(0, 51)  # centre-error thresholds (px) of OTB's precision plot
+
+# ----------------------------------------------------------------------------- per frame
+
+
+def _as_boxes(boxes: object, name: str) -> np.ndarray:
+    """The boxes as a float64 (N, 4) array, with a clear error for any other shape."""
+    b = np.asarray(boxes, dtype=np.float64)
+    if b.ndim == 1:
+        b = b[None]
+    if b.ndim != 2 or b.shape[1] != 4:
+        raise ValueError(f"{name} must be boxes [x, y, w, h] of shape (N, 4), got {b.shape}")
+    return b
+
+
+def _pair(pred: object, gt: object) -> tuple[np.ndarray, np.ndarray]:
+    """Predicted and true boxes as two (N, 4) arrays of the same length."""
+    pred, gt = _as_boxes(pred, "pred"), _as_boxes(gt, "gt")
+    if pred.shape != gt.shape:
+        raise ValueError(f"pred has {len(pred)} boxes but gt has {len(gt)}: one per frame each")
+    return pred, gt
+
+
+def has_ground_truth(gt: object) -> np.ndarray:
+    """(N,) bool: True for the frames whose true box is known (no NaN in it)."""
+    return np.all(np.isfinite(_as_boxes(gt, "gt")), axis=1)
+
+
+def iou(pred: object, gt: object) -> np.ndarray:
+    """Intersection over union per frame (as got10k's rect_iou); NaN where gt is absent."""
+    pred, gt = _pair(pred, gt)
+    x1 = np.maximum(pred[:, 0], gt[:, 0])
+    y1 = np.maximum(pred[:, 1], gt[:, 1])
+    x2 = np.minimum(pred[:, 0] + pred[:, 2], gt[:, 0] + gt[:, 2])
+    y2 = np.minimum(pred[:, 1] + pred[:, 3], gt[:, 1] + gt[:, 3])
+    intersection = np.maximum(x2 - x1, 0) * np.maximum(y2 - y1, 0)
+    union = pred[:, 2] * pred[:, 3] + gt[:, 2] * gt[:, 3] - intersection
+    overlaps = np.clip(intersection / (union + np.finfo(float).eps), 0.0, 1.0)
+    overlaps[~has_ground_truth(pred)] = 0.0  # no box from the tracker: a miss
+    overlaps[~has_ground_truth(gt)] = np.nan  # no ground truth: not scored
+    return overlaps
+
+
+def center_error(pred: object, gt: object) -> np.ndarray:
+    """Pixel distance between the box centres per frame (as got10k's); NaN where gt is absent."""
+    pred, gt = _pair(pred, gt)
+    pred_centers = pred[:, :2] + (pred[:, 2:] - 1) / 2
+    gt_centers = gt[:, :2] + (gt[:, 2:] - 1) / 2
+    errors = np.sqrt(np.sum((pred_centers - gt_centers) ** 2, axis=1))
+    errors[~has_ground_truth(pred)] = np.inf  # no box from the tracker: a miss
+    errors[~has_ground_truth(gt)] = np.nan  # no ground truth: not scored
+    return errors
+
+
+# ----------------------------------------------------------------------------- per sequence
+
+
+def _scored(values: object, what: str) -> np.ndarray:
+    """The per-frame values without the NaN ones (frames without ground truth)."""
+    v = np.asarray(values, dtype=np.float64).reshape(-1)
+    v = v[~np.isnan(v)]
+    if len(v) == 0:
+        raise ValueError(f"no frame with ground truth to compute the {what} from")
+    return v
+
+
+def success_curve(ious: object, thresholds: object = SUCCESS_THRESHOLDS) -> np.ndarray:
+    """OTB's success curve: the fraction of scored frames with IoU > each threshold."""
+    v = _scored(ious, "success curve")
+    return np.mean(v[:, None] > np.asarray(thresholds)[None, :], axis=0)
+
+
+def precision_curve(errors: object, thresholds: object = PRECISION_THRESHOLDS) -> np.ndarray:
+    """OTB's precision curve: the fraction of scored frames with centre error <= each threshold."""
+    v = _scored(errors, "precision curve")
+    return np.mean(v[:, None] <= np.asarray(thresholds)[None, :], axis=0)
+
+
+def area_under_curve(curve: object) -> float:
+    """OTB's success score (AUC): the mean of the success curve over its thresholds."""
+    return float(np.mean(curve))
+
+
+def precision_at(errors: object, pixels: float = 20.0) -> float:
+    """OTB's precision score: the fraction of scored frames with centre error <= 20 px."""
+    return float(np.mean(_scored(errors, "precision") <= pixels))
+
+
+def average_overlap(ious: object) -> float:
+    """GOT-10k's AO: the mean IoU over the scored frames."""
+    return float(np.mean(_scored(ious, "average overlap")))
+
+
+def success_rate(ious: object, threshold: float = 0.5) -> float:
+    """GOT-10k's SR: the fraction of scored frames with IoU > threshold (0.5 or 0.75)."""
+    return float(np.mean(_scored(ious, "success rate") > threshold))
+
+
+@dataclass
+class SequenceResult:
+    """One tracker's boxes and times on one sequence, with the per-frame scores they earn."""
+
+    tracker: str
+    sequence: str
+    boxes: np.ndarray  # (N, 4) predicted, 0-based [x, y, w, h]
+    gt: np.ndarray  # (N, 4) ground truth, NaN rows where the target is absent
+    times: np.ndarray  # (N,) seconds per frame; times[0] is the initialisation
+    attributes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.boxes, self.gt = _pair(self.boxes, self.gt)
+        self.times = np.asarray(self.times, dtype=np.float64).reshape(-1)
+        if len(self.times) != len(self.boxes):
+            raise ValueError(f"{len(self.boxes)} boxes but {len(self.times)} times")
+        self.ious = iou(self.boxes, self.gt)
+        self.center_errors = center_error(self.boxes, self.gt)
+
+    @property
+    def success_curve(self) -> np.ndarray:
+        """This sequence's success curve (all frames with ground truth, the first included)."""
+        return success_curve(self.ious)
+
+    @property
+    def precision_curve(self) -> np.ndarray:
+        """This sequence's precision curve (all frames with ground truth, the first included)."""
+        return precision_curve(self.center_errors)
+
+    @property
+    def auc(self) -> float:
+        """This sequence's success score (AUC)."""
+        return area_under_curve(self.success_curve)
+
+    @property
+    def fps(self) -> float:
+        """Frames per second over the whole sequence, initialisation included."""
+        return _fps(len(self.times), float(np.sum(self.times)))
+
+
+def _fps(frames: int, seconds: float) -> float:
+    """Frames per second, NaN when no time was measured."""
+    return frames / seconds if seconds > 0 else float("nan")
+
+
+class Trackable(Protocol):
+    """Anything with the got10k tracker interface: track(img_files, box) -> (boxes, times)."""
+
+    def track(self, img_files: list[str], box: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+def evaluate_tracker(
+    tracker: Trackable, sequences: Iterable[Sequence], name: str | None = None
+) -> list[SequenceResult]:
+    """One-pass evaluation: track each sequence from its first true box, once, never reset."""
+    name = name or getattr(tracker, "name", None) or type(tracker).__name__
+    results = []
+    for seq in sequences:
+        boxes, times = tracker.track(seq.frames, seq.boxes[0])
+        gt = seq.boxes.copy()
+        if seq.absent is not None:
+            gt[np.asarray(seq.absent, dtype=bool)] = np.nan
+        results.append(SequenceResult(name, seq.name, boxes, gt, times, list(seq.attributes)))
+    return results
+
+
+# ----------------------------------------------------------------------------- per tracker
+
+
+@dataclass
+class TrackerSummary:
+    """One tracker's scores over a set of sequences: OTB's curves and GOT-10k's AO / SR."""
+
+    tracker: str
+    sequences: int
+    frames: int
+    success_curve: np.ndarray  # mean over sequences, at SUCCESS_THRESHOLDS
+    precision_curve: np.ndarray  # mean over sequences, at PRECISION_THRESHOLDS
+    auc: float
+    precision20: float
+    ao: float
+    sr50: float
+    sr75: float
+    fps: float
+
+
+def _by_tracker(results: Iterable[SequenceResult]) -> dict[str, list[SequenceResult]]:
+    """The results grouped by tracker name, in the order the trackers first appear."""
+    groups: dict[str, list[SequenceResult]] = {}
+    for r in results:
+        groups.setdefault(r.tracker, []).append(r)
+    return groups
+
+
+def summarize_tracker(results: list[SequenceResult]) -> TrackerSummary:
+    """The scores of one tracker from its per-sequence results."""
+    if not results:
+        raise ValueError("no sequence results to summarize")
+    succ = np.mean([r.success_curve for r in results], axis=0)  # OTB: average the curves
+    prec = np.mean([r.precision_curve for r in results], axis=0)
+    later_ious = np.concatenate([r.ious[1:] for r in results])  # GOT-10k: pool the frames
+    return TrackerSummary(
+        tracker=results[0].tracker,
+        sequences=len(results),
+        frames=sum(len(r.times) for r in results),
+        success_curve=succ,
+        precision_curve=prec,
+        auc=area_under_curve(succ),
+        precision20=float(prec[20]),
+        ao=average_overlap(later_ious),
+        sr50=success_rate(later_ious, 0.5),
+        sr75=success_rate(later_ious, 0.75),
+        fps=_fps(sum(len(r.times) for r in results), sum(float(r.times.sum()) for r in results)),
+    )
+
+
+def summarize(results: Iterable[SequenceResult]) -> list[TrackerSummary]:
+    """One summary per tracker found in the results, in the order they first appear."""
+    return [summarize_tracker(group) for group in _by_tracker(results).values()]
+
+
+def attribute_table(results: Iterable[SequenceResult]) -> dict[str, dict[str, float]]:
+    """AUC per attribute per tracker: {attribute: {tracker: AUC over the sequences with it}}."""
+    table: dict[str, dict[str, float]] = {}
+    for tracker, group in _by_tracker(results).items():
+        attributes = sorted({a for r in group for a in r.attributes})
+        for attribute in attributes:
+            tagged = [r for r in group if attribute in r.attributes]
+            curve = np.mean([r.success_curve for r in tagged], axis=0)
+            table.setdefault(attribute, {})[tracker] = area_under_curve(curve)
+    return dict(sorted(table.items()))
+
+
+# ----------------------------------------------------------------------------- tables
+
+
+def _markdown(header: list[str], rows: list[list[str]]) -> str:
+    """A markdown table with columns padded to line up as plain text too."""
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=True)]
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(header), rule, *(line(r) for r in rows)])
+
+
+def format_table(summaries: list[TrackerSummary], digits: int = 3) -> str:
+    """The summaries as a text table: AUC, precision@20, AO, SR0.50, SR0.75, fps per tracker."""
+    header = ["tracker", "AUC", "prec@20", "AO", "SR0.50", "SR0.75", "fps", "seqs"]
+    rows = [
+        [
+            s.tracker,
+            *(f"{v:.{digits}f}" for v in (s.auc, s.precision20, s.ao, s.sr50, s.sr75)),
+            f"{s.fps:.1f}",
+            str(s.sequences),
+        ]
+        for s in summaries
+    ]
+    return _markdown(header, rows)
+
+
+def format_attribute_table(table: dict[str, dict[str, float]], digits: int = 3) -> str:
+    """The per-attribute AUC table as text: one row per attribute, one column per tracker."""
+    trackers = list(dict.fromkeys(t for scores in table.values() for t in scores))
+    rows = [
+        [attribute, *(f"{scores[t]:.{digits}f}" if t in scores else "-" for t in trackers)]
+        for attribute, scores in table.items()
+    ]
+    return _markdown(["attribute", *trackers], rows)
+
+
+# ----------------------------------------------------------------------------- plots
+
+
+def _new_axes(ax: Axes | None) -> Axes:
+    """The given axes, or those of a new figure (kept out of pyplot: shown once in notebooks)."""
+    if ax is not None:
+        return ax
+    return Figure(figsize=(6, 4.5), layout="constrained").add_subplot()
+
+
+def plot_success(
+    summaries: list[TrackerSummary], ax: Axes | None = None, title: str = "Success plots of OPE"
+) -> Figure:
+    """OTB's success plot: one curve per tracker, best first, the legend giving each AUC."""
+    ax = _new_axes(ax)
+    for s in sorted(summaries, key=lambda s: s.auc, reverse=True):
+        ax.plot(SUCCESS_THRESHOLDS, s.success_curve, label=f"{s.tracker} [{s.auc:.3f}]")
+    ax.set(xlabel="Overlap threshold", ylabel="Success rate", xlim=(0, 1), ylim=(0, 1.02))
+    ax.set_title(title)
+    ax.grid(True, alpha=0.4)
+    ax.legend(loc="lower left")
+    return ax.figure
+
+
+def plot_precision(
+    summaries: list[TrackerSummary], ax: Axes | None = None, title: str = "Precision plots of OPE"
+) -> Figure:
+    """OTB's precision plot: one curve per tracker, best first, the legend giving precision@20."""
+    ax = _new_axes(ax)
+    for s in sorted(summaries, key=lambda s: s.precision20, reverse=True):
+        ax.plot(PRECISION_THRESHOLDS, s.precision_curve, label=f"{s.tracker} [{s.precision20:.3f}]")
+    ax.axvline(20, color="gray", linestyle=":", linewidth=1)
+    ax.set(xlabel="Location error threshold (px)", ylabel="Precision", xlim=(0, 50), ylim=(0, 1.02))
+    ax.set_title(title)
+    ax.grid(True, alpha=0.4)
+    ax.legend(loc="lower right")
+    return ax.figure
+
+
+def save_plots(summaries: list[TrackerSummary], out_dir: str | Path, dpi: int = 150) -> list[Path]:
+    """Write success_plot.png and precision_plot.png into out_dir; return their paths."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / "success_plot.png", out_dir / "precision_plot.png"]
+    plot_success(summaries).savefig(paths[0], dpi=dpi)
+    plot_precision(summaries).savefig(paths[1], dpi=dpi)
+    return paths
