@@ -1,4 +1,10 @@
-"""The `siamfc-edu` command: track a video, make the generated data set, train, evaluate."""
+"""The `siamfc-edu` command: track a video, make the generated data set, train, evaluate.
+
+siamfc-edu track VIDEO --box x,y,w,h [--weights FILE] [--out tracked.mp4]
+siamfc-edu make-data --out DIR --videos N --seed S
+siamfc-edu train --preset tiny --data DIR --out RUN_DIR
+siamfc-edu evaluate --trackers siamfc,ncc,mil --data DIR
+"""
 
 from __future__ import annotations
 
@@ -117,9 +123,59 @@ def cmd_track(args: argparse.Namespace) -> None:
     )
 
 
+def cmd_make_data(args: argparse.Namespace) -> None:
+    """Write the generated data set in the ImageNet VID, OTB and GOT-10k layouts."""
+    from .data import make_dataset
+
+    make_dataset(args.out, args.videos, args.seed, args.eval_videos, args.frames)
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    """Train a preset on a data set (see `siamfc_edu.train`)."""
+    from .train import run_from_args
+
+    run_from_args(args)
+
+
+def evaluation_sequences(root: str | Path) -> list:
+    """The OTB sequences under root (a generated data set keeps them in root/OTB)."""
+    from .data import read_otb
+
+    root = Path(root)
+    return read_otb(root / "OTB" if (root / "OTB").is_dir() else root)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    """Run every tracker on every sequence; print the tables and write the plots."""
+    from . import baselines, evaluate
+
+    makers = {
+        "siamfc": lambda: make_tracker(args.weights, args.preset, args.device),
+        "ncc": baselines.NCCTracker,
+        "mil": baselines.MILTracker,
+    }
+    names = [n.strip().lower() for n in args.trackers.split(",") if n.strip()]
+    unknown = [n for n in names if n not in makers]
+    if unknown:
+        raise ValueError(f"unknown tracker(s) {unknown}; choose from {sorted(makers)}")
+    sequences = evaluation_sequences(args.data)
+    results = []
+    for name in names:
+        results += evaluate.evaluate_tracker(makers[name](), sequences, name=name)
+    summaries = evaluate.summarize(results)
+    print(f"{len(sequences)} sequences, {sum(len(s) for s in sequences)} frames\n")
+    print(evaluate.format_table(summaries))
+    print("\nsuccess AUC per attribute:\n")
+    print(evaluate.format_attribute_table(evaluate.attribute_table(results)))
+    paths = evaluate.save_plots(summaries, args.out)
+    print("\nplots: " + ", ".join(str(p) for p in paths))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line: one sub-command per job."""
-    parser = argparse.ArgumentParser(prog="siamfc-edu", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="siamfc-edu", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     track = sub.add_parser("track", help="track an object through a video or image folder")
@@ -134,6 +190,29 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument("--fps", type=float, default=25.0, help="frame rate of the output video")
     track.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     track.set_defaults(func=cmd_track)
+
+    make = sub.add_parser("make-data", help="write the generated VID (+ OTB, GOT-10k eval splits)")
+    make.add_argument("--out", required=True, help="the data set's folder")
+    make.add_argument("--videos", type=int, default=30, help="training videos")
+    make.add_argument("--seed", type=int, default=0)
+    make.add_argument("--eval-videos", type=int, help="held-out evaluation sequences")
+    make.add_argument("--frames", type=int, default=40, help="frames per video")
+    make.set_defaults(func=cmd_make_data)
+
+    from .train import add_arguments
+
+    train = sub.add_parser("train", help="train SiamFC on a VID-layout data set")
+    add_arguments(train)
+    train.set_defaults(func=cmd_train)
+
+    evaluate = sub.add_parser("evaluate", help="OTB one-pass evaluation of several trackers")
+    evaluate.add_argument("--data", required=True, help="an OTB root, or a generated data set")
+    evaluate.add_argument("--trackers", default="siamfc,ncc,mil", help="siamfc, ncc, mil")
+    evaluate.add_argument("--weights", help="SiamFC checkpoint (default: the shipped weights)")
+    evaluate.add_argument("--preset", default="tiny", help="preset of the default weights")
+    evaluate.add_argument("--out", default="evaluation", help="folder for the plots")
+    evaluate.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    evaluate.set_defaults(func=cmd_evaluate)
     return parser
 
 
@@ -142,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (FileNotFoundError, ValueError, OSError) as err:
+    except (FileNotFoundError, ValueError, OSError, RuntimeError) as err:
         print(f"siamfc-edu: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

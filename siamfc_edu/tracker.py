@@ -37,9 +37,13 @@ def default_device() -> torch.device:
 
 
 def crops_to_tensor(crops: list[np.ndarray], device: torch.device) -> torch.Tensor:
-    """H x W x 3 uint8 crops -> a (B, 3, H, W) float32 batch with values 0..255."""
+    """H x W x 3 uint8 crops -> a (B, 3, H, W) float32 batch with values 0..255.
+
+    The batch stays channels-last in memory (the layout the crops already have), which the
+    convolutions of PyTorch run faster on, on the CPU as on the GPU.
+    """
     batch = torch.from_numpy(np.stack(crops)).to(device)
-    return batch.permute(0, 3, 1, 2).float()
+    return batch.permute(0, 3, 1, 2).float().contiguous(memory_format=torch.channels_last)
 
 
 def read_frame(path: str | Path) -> np.ndarray:
@@ -99,7 +103,11 @@ class SiamFCTracker(Tracker):
         self.net = (net or build_model(self.cfg)).to(self.device).eval()
         backbone = self.net.backbone
         fused = isinstance(backbone, AlexNetEmbedding)
-        self.embed = fuse_for_inference(backbone).to(self.device) if fused else backbone
+        if fused:  # batch norm folded into the convolutions, weights in channels-last layout
+            backbone = fuse_for_inference(backbone).to(
+                self.device, memory_format=torch.channels_last
+            )
+        self.embed = backbone
         n = self.cfg.scale_num
         self.scale_factors = self.cfg.scale_step ** (np.arange(n) - (n - 1) / 2)
         self.window = hann_window(self.cfg.upscale_size)
@@ -148,6 +156,7 @@ class SiamFCTracker(Tracker):
         sides = self.base_x_side * self.scale * self.scale_factors
         return [crop_and_resize(image, self.center, s, self.cfg.instance_size, pad) for s in sides]
 
+    @torch.inference_mode()
     def score_maps(self, image: np.ndarray) -> np.ndarray:
         """One upsampled (272 x 272) score map per scale, with the scale penalty applied."""
         x = crops_to_tensor(self.search_crops(image), self.device)

@@ -30,3 +30,35 @@ def carphone_frames() -> list[np.ndarray]:
         assert ok, "cannot decode carphone_pristine.mp4"
         frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
     return frames
+
+
+# ----------------------------------------------------------------------------- data fixtures
+
+
+@pytest.fixture(scope="session")
+def generated_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small generated data set: VID train/val + OTB and GOT-10k eval splits (seed 7)."""
+    from siamfc_edu.data import make_dataset
+
+    out = tmp_path_factory.mktemp("generated")
+    return make_dataset(out, videos=4, seed=7, eval_videos=2, frames_per_video=16, verbose=False)
+
+
+@pytest.fixture(scope="session")
+def red_square_vid(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A VID miniature whose one object is a pure red rectangle on grey: easy to find in a crop."""
+    from siamfc_edu.data import VidObject, write_vid_snippet
+
+    root = tmp_path_factory.mktemp("red_vid") / "ILSVRC2015"
+    rng = np.random.default_rng(0)
+    for s in range(2):
+        frames, annotations = [], []
+        for _ in range(12):
+            frame = np.full((240, 320, 3), 120, np.uint8)
+            w, h = int(rng.integers(24, 60)), int(rng.integers(24, 60))
+            x, y = int(rng.integers(0, 320 - w)), int(rng.integers(0, 240 - h))
+            frame[y : y + h, x : x + w] = (255, 0, 0)
+            frames.append(frame)
+            annotations.append([VidObject(0, "red", np.array([x, y, w, h], float))])
+        write_vid_snippet(root, "train", f"snippet_{s}", frames, annotations, ["SV"])
+    return root

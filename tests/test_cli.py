@@ -54,3 +54,73 @@ def test_bad_input_is_one_line_not_a_traceback(tmp_path, args, message, carphone
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_make_data_train_evaluate_end_to_end(tmp_path, capsys):
+    """The three commands a practitioner chains: data, a (very short) training run, evaluation."""
+    data, run = tmp_path / "data", tmp_path / "run"
+    assert (
+        main(
+            [
+                "make-data",
+                "--out",
+                str(data),
+                "--videos",
+                "3",
+                "--frames",
+                "12",
+                "--eval-videos",
+                "2",
+            ]
+        )
+        == 0
+    )
+    assert (data / "ILSVRC2015" / "Data" / "VID" / "train").is_dir()
+    assert (
+        main(
+            [
+                "train",
+                "--preset",
+                "tiny",
+                "--data",
+                str(data),
+                "--out",
+                str(run),
+                "--epochs",
+                "1",
+                "--pairs-per-epoch",
+                "16",
+                "--workers",
+                "0",
+                "--val-pairs",
+                "8",
+            ]
+        )
+        == 0
+    )
+    assert (run / "weights.pth").is_file() and (run / "loss.png").is_file()
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "evaluate",
+                "--data",
+                str(data),
+                "--weights",
+                str(run / "weights.pth"),
+                "--trackers",
+                "siamfc,ncc",
+                "--out",
+                str(tmp_path / "eval"),
+            ]
+        )
+        == 0
+    )
+    printed = capsys.readouterr().out
+    assert "| siamfc" in printed and "| ncc" in printed and "AUC" in printed
+    assert (tmp_path / "eval" / "success_plot.png").is_file()
+
+
+def test_evaluate_refuses_an_unknown_tracker(tmp_path, capsys):
+    assert main(["evaluate", "--data", str(tmp_path), "--trackers", "siamfc,kcf"]) == 2
+    assert "unknown tracker" in capsys.readouterr().err

@@ -1,0 +1,75 @@
+"""Data for SiamFC: real footage, a generated VID, readers of the real layouts, pairs, curation.
+
+Layering: this package uses `config`, `ops`, `losses` and nothing above them.
+"""
+
+from .curate import CROP_SIZE, curate, is_curated, load_curated
+from .footage import (
+    SHIPPED_VIDEOS,
+    footage_dir,
+    footage_path,
+    iter_video,
+    list_footage,
+    list_images,
+    read_image,
+    read_video,
+)
+from .generate import (
+    ATTRIBUTES,
+    VidObject,
+    make_dataset,
+    render_video,
+    write_got10k_sequence,
+    write_otb_sequence,
+    write_vid_snippet,
+    write_vot_sequence,
+)
+from .pairs import PairDataset, Track, exemplar_crop, search_crop, tracks_from_sequences
+from .readers import (
+    authors_box_filter,
+    find_vid_root,
+    read_got10k,
+    read_image_folder,
+    read_otb,
+    read_vid,
+    read_vot,
+    vot_polygon_to_box,
+)
+from .sequence import Sequence
+
+__all__ = [
+    "ATTRIBUTES",
+    "CROP_SIZE",
+    "SHIPPED_VIDEOS",
+    "PairDataset",
+    "Sequence",
+    "Track",
+    "VidObject",
+    "authors_box_filter",
+    "curate",
+    "exemplar_crop",
+    "find_vid_root",
+    "footage_dir",
+    "footage_path",
+    "is_curated",
+    "iter_video",
+    "list_footage",
+    "list_images",
+    "load_curated",
+    "make_dataset",
+    "read_got10k",
+    "read_image",
+    "read_image_folder",
+    "read_otb",
+    "read_video",
+    "read_vid",
+    "read_vot",
+    "render_video",
+    "search_crop",
+    "tracks_from_sequences",
+    "vot_polygon_to_box",
+    "write_got10k_sequence",
+    "write_otb_sequence",
+    "write_vid_snippet",
+    "write_vot_sequence",
+]

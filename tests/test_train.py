@@ -1,0 +1,175 @@
+"""Training: the recipe, a run end to end, resume, bad input, and two processes with gloo."""
+
+import csv
+import errno
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+import siamfc_edu.model as model_module
+import siamfc_edu.train as train_module
+from siamfc_edu.config import get_preset
+from siamfc_edu.model import load_weights, read_checkpoint
+from siamfc_edu.train import RunOptions, TrainingError, learning_rate, train
+
+
+def tiny(**overrides):
+    return get_preset("tiny", **{"epochs": 2, "pairs_per_epoch": 32, "batch_size": 8, **overrides})
+
+
+def options(data, out, **kw):
+    return RunOptions(data=data, out=out, workers=0, val_pairs=16, progress=False, **kw)
+
+
+def log_rows(run: Path) -> list[dict]:
+    with (run / "log.csv").open() as f:
+        return list(csv.DictReader(f))
+
+
+def test_learning_rate_decays_geometrically_from_1e_2_to_1e_5():
+    cfg = get_preset("SiamFC-3s")
+    rates = [learning_rate(e, cfg) for e in range(cfg.epochs)]
+    assert rates[0] == pytest.approx(1e-2) and rates[-1] == pytest.approx(1e-5)
+    ratios = [b / a for a, b in zip(rates, rates[1:], strict=False)]
+    assert max(ratios) == pytest.approx(min(ratios))
+
+
+def test_a_run_writes_log_curve_checkpoint_and_weights(generated_data, tmp_path):
+    final = train(tiny(), options(generated_data, tmp_path / "run"))
+    rows = log_rows(tmp_path / "run")
+    assert [int(r["epoch"]) for r in rows] == [0, 1]
+    assert all(float(r["train_loss"]) > 0 and float(r["val_center_error_px"]) >= 0 for r in rows)
+    assert (tmp_path / "run" / "loss.png").stat().st_size > 1000
+    assert read_checkpoint(tmp_path / "run" / "checkpoint.pth")["epoch"] == 1
+    model, cfg = load_weights(final)
+    assert cfg.name == "tiny" and cfg.pairs_per_epoch == 32
+
+
+def test_training_lowers_the_loss(generated_data, tmp_path):
+    cfg = tiny(epochs=4, pairs_per_epoch=64, lr_final=1e-3)
+    train(cfg, options(generated_data, tmp_path / "run"))
+    rows = log_rows(tmp_path / "run")
+    assert float(rows[-1]["train_loss"]) < float(rows[0]["train_loss"])
+
+
+def test_resume_gives_the_same_result_as_an_unbroken_run(generated_data, tmp_path):
+    cfg = tiny(epochs=3)
+    unbroken = train(cfg, options(generated_data, tmp_path / "a"))
+    train(cfg, options(generated_data, tmp_path / "b", stop_after=1))  # "killed" after epoch 1
+    assert not (tmp_path / "b" / "weights.pth").exists()
+    resumed = train(cfg, options(generated_data, tmp_path / "b", resume=True))
+    a, b = read_checkpoint(unbroken)["model"], read_checkpoint(resumed)["model"]
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=1e-5, atol=1e-6)
+    assert [r["train_loss"] for r in log_rows(tmp_path / "a")] == [
+        r["train_loss"] for r in log_rows(tmp_path / "b")
+    ]
+
+
+def test_checkpoint_of_another_preset_is_refused(generated_data, tmp_path):
+    train(tiny(epochs=1), options(generated_data, tmp_path / "run"))
+    paper = get_preset("SiamFC-3s", epochs=1, pairs_per_epoch=8)
+    with pytest.raises(TrainingError, match="preset 'tiny'.*'SiamFC-3s'"):
+        train(paper, options(generated_data, tmp_path / "run", resume=True))
+
+
+def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(
+    generated_data, tmp_path, monkeypatch
+):
+    run = tmp_path / "run"
+    train(tiny(), options(generated_data, run, stop_after=1))
+    good = read_checkpoint(run / "checkpoint.pth")
+    monkeypatch.setattr(train_module, "logistic_loss", lambda s, y: (s * float("nan")).mean())
+    with pytest.raises(TrainingError, match="loss became nan.*last good checkpoint"):
+        train(tiny(), options(generated_data, run, resume=True))
+    kept = read_checkpoint(run / "checkpoint.pth")
+    assert kept["epoch"] == good["epoch"] == 0
+    torch.testing.assert_close(kept["model"], good["model"])
+
+
+def test_a_full_disk_while_saving_keeps_the_previous_checkpoint(
+    generated_data, tmp_path, monkeypatch
+):
+    run = tmp_path / "run"
+    train(tiny(), options(generated_data, run, stop_after=1))
+    real_save = torch.save
+
+    def disk_full(obj, path):
+        Path(path).write_bytes(b"half a checkp")  # a partial write, then the disk is full
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(model_module.torch, "save", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        train(tiny(), options(generated_data, run, resume=True))
+    monkeypatch.setattr(model_module.torch, "save", real_save)
+    assert read_checkpoint(run / "checkpoint.pth")["epoch"] == 0
+    assert not list(run.glob("*.tmp"))
+
+
+def test_wrong_layout_and_empty_split_are_clear_errors(tmp_path, capsys):
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "cat.jpg").write_bytes(b"")
+    code = train_module.main(["--data", str(tmp_path / "photos"), "--out", str(tmp_path / "r")])
+    assert code == 2
+    assert "error" in capsys.readouterr().err
+    code = train_module.main(["--data", str(tmp_path / "missing"), "--out", str(tmp_path / "r")])
+    assert code == 2
+    assert "missing" in capsys.readouterr().err
+
+
+def test_two_processes_with_gloo_match_one_process(generated_data, tmp_path):
+    """torchrun, 2 CPU processes: DDP with a distributed sampler, one process writes."""
+    args = [
+        "--preset",
+        "tiny",
+        "--data",
+        str(generated_data),
+        "--epochs",
+        "2",
+        "--pairs-per-epoch",
+        "32",
+        "--batch-size",
+        "8",
+        "--workers",
+        "0",
+        "--val-pairs",
+        "16",
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    single = subprocess.run(
+        [sys.executable, "-m", "siamfc_edu.train", *args, "--out", str(tmp_path / "one")],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert single.returncode == 0, single.stderr[-2000:]
+    double = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node",
+            "2",
+            "--master_port",
+            "29533",
+            "-m",
+            "siamfc_edu.train",
+            *args,
+            "--out",
+            str(tmp_path / "two"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert double.returncode == 0, double.stderr[-2000:]
+    one, two = log_rows(tmp_path / "one"), log_rows(tmp_path / "two")
+    assert len(two) == 2  # one process wrote the log, once per epoch
+    for a, b in zip(one, two, strict=True):
+        assert float(b["train_loss"]) == pytest.approx(float(a["train_loss"]), rel=0.05)
+    assert (tmp_path / "two" / "weights.pth").is_file()
