@@ -130,6 +130,13 @@ def cmd_make_data(args: argparse.Namespace) -> None:
     make_dataset(args.out, args.videos, args.seed, args.eval_videos, args.frames)
 
 
+def cmd_curate(args: argparse.Namespace) -> None:
+    """Cut every annotated frame around its target once, so training reads small crops."""
+    from .data import curate, find_vid_root
+
+    curate(find_vid_root(args.data), args.out)
+
+
 def cmd_train(args: argparse.Namespace) -> None:
     """Train a preset on a data set (see `siamfc_edu.train`)."""
     from .train import run_from_args
@@ -198,6 +205,11 @@ def build_parser() -> argparse.ArgumentParser:
     make.add_argument("--eval-videos", type=int, help="held-out evaluation sequences")
     make.add_argument("--frames", type=int, default=40, help="frames per video")
     make.set_defaults(func=cmd_make_data)
+
+    curate = sub.add_parser("curate", help="pre-crop every annotated frame once (faster training)")
+    curate.add_argument("--data", required=True, help="an ImageNet VID root (real or generated)")
+    curate.add_argument("--out", help="where to write the crops (default: beside the data)")
+    curate.set_defaults(func=cmd_curate)
 
     from .train import add_arguments
 
