@@ -121,6 +121,16 @@ def test_wrong_layout_and_empty_split_are_clear_errors(tmp_path, capsys):
     assert "missing" in capsys.readouterr().err
 
 
+def test_an_empty_split_is_a_clear_error(tmp_path, capsys):
+    root = tmp_path / "ILSVRC2015"
+    for part in ("Data", "Annotations"):
+        (root / part / "VID" / "train").mkdir(parents=True)
+        (root / part / "VID" / "val").mkdir(parents=True)
+    assert train_module.main(["--data", str(tmp_path), "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "no VID snippet" in err and "Traceback" not in err
+
+
 def test_two_processes_with_gloo_match_one_process(generated_data, tmp_path):
     """torchrun, 2 CPU processes: DDP with a distributed sampler, one process writes."""
     args = [
