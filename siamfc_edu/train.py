@@ -266,22 +266,22 @@ def train(cfg: SiamFCConfig, opts: RunOptions) -> Path:
     net = DistributedDataParallel(model) if world > 1 else model
     train_set, train_loader, val_loader = make_loaders(cfg, opts, rank, world)
     last = opts.stop_after if opts.stop_after is not None else cfg.epochs
+    run = Run(
+        cfg,
+        opts,
+        model,
+        net,
+        optimizer,
+        scaler,
+        device,
+        rank,
+        world,
+        train_set,
+        train_loader,
+        val_loader,
+    )
     for epoch in range(start_epoch, min(cfg.epochs, last)):
-        train_one_epoch(
-            net,
-            model,
-            cfg,
-            opts,
-            epoch,
-            train_set,
-            train_loader,
-            val_loader,
-            optimizer,
-            scaler,
-            device,
-            rank,
-            world,
-        )
+        train_one_epoch(run, epoch)
     final = opts.out / "weights.pth"
     if rank == 0 and min(cfg.epochs, last) >= cfg.epochs:
         save_weights(model, cfg, final, epochs=cfg.epochs, seed=opts.seed)
@@ -290,39 +290,44 @@ def train(cfg: SiamFCConfig, opts: RunOptions) -> Path:
     return final
 
 
-def train_one_epoch(
-    net,
-    model,
-    cfg,
-    opts,
-    epoch,
-    train_set,
-    train_loader,
-    val_loader,
-    optimizer,
-    scaler,
-    device,
-    rank,
-    world,
-) -> None:
+@dataclass
+class Run:
+    """What one training process holds: the recipe, the network, its optimiser, the data."""
+
+    cfg: SiamFCConfig
+    opts: RunOptions
+    model: SiamFCNet  # the network itself: checkpoints save this
+    net: torch.nn.Module  # what the steps call: the model, or its DistributedDataParallel wrapper
+    optimizer: torch.optim.Optimizer
+    scaler: torch.amp.GradScaler
+    device: torch.device
+    rank: int
+    world: int
+    train_set: PairDataset
+    train_loader: DataLoader
+    val_loader: DataLoader
+
+
+def train_one_epoch(run: Run, epoch: int) -> None:
     """Draw this epoch's pairs, take the SGD steps, validate, log and checkpoint."""
     from tqdm import tqdm
 
+    cfg, opts = run.cfg, run.opts
     lr = learning_rate(epoch, cfg)
-    for group in optimizer.param_groups:
+    for group in run.optimizer.param_groups:
         group["lr"] = lr
-    train_set.set_epoch(epoch)
-    model.train()
-    start, total, n_steps = time.perf_counter(), torch.zeros((), device=device), 0
+    run.train_set.set_epoch(epoch)
+    run.model.train()
+    start, total, n_steps = time.perf_counter(), torch.zeros((), device=run.device), 0
     bar = tqdm(
-        train_loader,
+        run.train_loader,
         desc=f"epoch {epoch + 1}/{cfg.epochs}",
         unit="batch",
-        disable=rank != 0 or not opts.progress,
+        disable=run.rank != 0 or not opts.progress,
         file=sys.stderr,
     )
     for batch in bar:
-        loss = train_step(net, batch, optimizer, scaler, device)
+        loss = train_step(run.net, batch, run.optimizer, run.scaler, run.device)
         if not torch.isfinite(loss):
             raise TrainingError(
                 f"the loss became {float(loss)} at epoch {epoch + 1}, step {n_steps + 1}; "
@@ -334,9 +339,9 @@ def train_one_epoch(
         pairs_per_s = n_steps * cfg.batch_size / (time.perf_counter() - start)
         bar.set_postfix(loss=f"{float(loss):.4f}", lr=f"{lr:.1e}", pairs_s=f"{pairs_per_s:.1f}")
     seconds = time.perf_counter() - start
-    train_loss = mean_over_processes(total / max(n_steps, 1), world)
-    if rank == 0:
-        val_loss, val_error = validate(model, val_loader, cfg, device)
+    train_loss = mean_over_processes(total / max(n_steps, 1), run.world)
+    if run.rank == 0:
+        val_loss, val_error = validate(run.model, run.val_loader, cfg, run.device)
         row = {
             "epoch": epoch,
             "lr": lr,
@@ -349,19 +354,19 @@ def train_one_epoch(
         write_log_row(opts.out / "log.csv", row)
         plot_loss_curve(read_log(opts.out / "log.csv"), opts.out / "loss.png")
         save_weights(
-            model,
+            run.model,
             cfg,
             opts.out / "checkpoint.pth",
             epoch=epoch,
-            optimizer=optimizer.state_dict(),
-            scaler=scaler.state_dict(),
+            optimizer=run.optimizer.state_dict(),
+            scaler=run.scaler.state_dict(),
         )
         print(
             f"epoch {epoch + 1}: train loss {train_loss:.4f}, val loss {val_loss:.4f}, "
             f"val centre error {val_error:.1f} px",
             file=sys.stderr,
         )
-    if world > 1:
+    if run.world > 1:
         dist.barrier()
 
 
