@@ -59,6 +59,7 @@ class RunOptions:
     device: str | None = None
     amp: bool = True  # mixed precision, on CUDA only
     stop_after: int | None = None  # stop after this many epochs, as if killed (resume later)
+    bn_batches: int = 0  # re-estimate batch-norm statistics on this many batches at the end
     progress: bool = True
 
 
@@ -130,6 +131,32 @@ def validate(
     model.train()
     n = sum(len(e) for e in errors)
     return float(sum(losses) / n), float(torch.cat(errors).mean())
+
+
+@torch.no_grad()
+def reestimate_batch_norm(
+    model: SiamFCNet, loader: DataLoader, batches: int, device: torch.device
+) -> None:
+    """Recompute every batch norm's running statistics with the final weights (no labels used).
+
+    During training the running mean and variance are moving averages over weights that kept
+    changing; the tracker uses them as they are. Averaging over fresh batches with the final
+    weights gives statistics that match the network the tracker actually runs.
+    """
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    momenta = [bn.momentum for bn in norms]
+    for bn in norms:
+        bn.reset_running_stats()
+        bn.momentum = None  # a plain average over all the batches seen
+    model.train()
+    for i, (z, x, _) in enumerate(loader):
+        if i >= batches:
+            break
+        model.backbone(z.to(device))  # the same phi embeds exemplars and search images
+        model.backbone(x.to(device))
+    for bn, momentum in zip(norms, momenta, strict=True):
+        bn.momentum = momentum
+    model.eval()
 
 
 def autocast(device: torch.device, enabled: bool):
@@ -284,7 +311,12 @@ def train(cfg: SiamFCConfig, opts: RunOptions) -> Path:
         train_one_epoch(run, epoch)
     final = opts.out / "weights.pth"
     if rank == 0 and min(cfg.epochs, last) >= cfg.epochs:
-        save_weights(model, cfg, final, epochs=cfg.epochs, seed=opts.seed)
+        if opts.bn_batches > 0:
+            run.train_set.set_epoch(cfg.epochs)  # pairs no epoch trained on
+            reestimate_batch_norm(model, train_loader, opts.bn_batches, device)
+        save_weights(
+            model, cfg, final, epochs=cfg.epochs, seed=opts.seed, bn_batches=opts.bn_batches
+        )
     if world > 1:
         dist.barrier()
     return final
@@ -398,6 +430,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", help="cpu, cuda, cuda:1 (default: the GPU when there is one)")
     parser.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
     parser.add_argument("--stop-after", type=int, help="stop after this many epochs (resume later)")
+    parser.add_argument(
+        "--bn-batches", type=int, default=0, help="re-estimate batch norm on N batches at the end"
+    )
     for name in RECIPE_FIELDS:
         kind = (
             int if name in ("epochs", "pairs_per_epoch", "batch_size", "max_frame_gap") else float
@@ -422,6 +457,7 @@ def run_from_args(args: argparse.Namespace) -> Path:
         device=args.device,
         amp=not args.no_amp,
         stop_after=args.stop_after,
+        bn_batches=args.bn_batches,
     )
     final = train(cfg, opts)
     if final.is_file() and int(os.environ.get("RANK", "0")) == 0:

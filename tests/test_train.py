@@ -13,8 +13,14 @@ import torch
 import siamfc_edu.model as model_module
 import siamfc_edu.train as train_module
 from siamfc_edu.config import get_preset
-from siamfc_edu.model import load_weights, read_checkpoint
-from siamfc_edu.train import RunOptions, TrainingError, learning_rate, train
+from siamfc_edu.model import build_model, load_weights, read_checkpoint
+from siamfc_edu.train import (
+    RunOptions,
+    TrainingError,
+    learning_rate,
+    reestimate_batch_norm,
+    train,
+)
 
 
 def tiny(**overrides):
@@ -183,3 +189,33 @@ def test_two_processes_with_gloo_match_one_process(generated_data, tmp_path):
     for a, b in zip(one, two, strict=True):
         assert float(b["train_loss"]) == pytest.approx(float(a["train_loss"]), rel=0.05)
     assert (tmp_path / "two" / "weights.pth").is_file()
+
+
+def test_batch_norm_reestimation_averages_fresh_batches():
+    """Running means become the plain average of the batch means the final weights produce."""
+    torch.manual_seed(0)
+    cfg = get_preset("tiny")
+    model = build_model(cfg).eval()
+    batches = [
+        (torch.rand(2, 3, 127, 127) * 255, torch.rand(2, 3, 255, 255) * 255, None) for _ in range(3)
+    ]
+    conv1 = model.backbone.conv1[0]
+    with torch.no_grad():
+        means = [conv1(t).mean(dim=(0, 2, 3)) for z, x, _ in batches[:2] for t in (z, x)]
+    reestimate_batch_norm(model, batches, batches=2, device=torch.device("cpu"))
+    bn = model.backbone.conv1[1]
+    torch.testing.assert_close(bn.running_mean, torch.stack(means).mean(0), rtol=1e-4, atol=1e-3)
+    assert bn.momentum == 0.05 and not model.training
+
+
+def test_training_can_end_with_batch_norm_reestimation(generated_data, tmp_path):
+    plain = train(tiny(epochs=1), options(generated_data, tmp_path / "a"))
+    fresh = train(tiny(epochs=1), options(generated_data, tmp_path / "b", bn_batches=2))
+    a, b = read_checkpoint(plain), read_checkpoint(fresh)
+    assert b["bn_batches"] == 2
+    torch.testing.assert_close(
+        a["model"]["backbone.conv1.0.weight"], b["model"]["backbone.conv1.0.weight"]
+    )
+    assert not torch.allclose(
+        a["model"]["backbone.conv1.1.running_mean"], b["model"]["backbone.conv1.1.running_mean"]
+    )
