@@ -9,14 +9,12 @@ siamfc-edu evaluate --trackers siamfc,ncc,mil --data DIR
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
 import numpy as np
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 
 
 def parse_box(text: str) -> list[float]:
@@ -30,37 +28,15 @@ def parse_box(text: str) -> list[float]:
     return box
 
 
-def read_frames(path: str | Path) -> Iterator[np.ndarray]:
-    """RGB uint8 frames of a video file or of a folder of images (sorted by name)."""
-    path = Path(path)
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        if not files:
-            raise FileNotFoundError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {path}")
-        for file in files:
-            image = cv2.imread(str(file), cv2.IMREAD_COLOR)
-            if image is None:
-                raise ValueError(f"cannot decode image {file}")
-            yield cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-        return
-    if not path.is_file():
-        raise FileNotFoundError(f"no video or image folder at {path}")
-    capture = cv2.VideoCapture(str(path))
-    ok, frame = capture.read()
-    if not ok:
-        raise ValueError(f"OpenCV cannot decode {path} as a video")
-    while ok:
-        yield cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-        ok, frame = capture.read()
-    capture.release()
+def frame_count(source: str) -> int | None:
+    """How many frames a video or folder has, for the progress bar (None when unknown)."""
+    from .data import SHIPPED_VIDEOS, list_images
 
-
-def frame_count(path: str | Path) -> int | None:
-    """How many frames a video or folder has (None when OpenCV cannot tell)."""
-    path = Path(path)
-    if path.is_dir():
-        return sum(1 for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    n = int(cv2.VideoCapture(str(path)).get(cv2.CAP_PROP_FRAME_COUNT))
+    if source in SHIPPED_VIDEOS:
+        return SHIPPED_VIDEOS[source][2]
+    if Path(source).is_dir():
+        return len(list_images(source))
+    n = int(cv2.VideoCapture(source).get(cv2.CAP_PROP_FRAME_COUNT))
     return n if n > 0 else None
 
 
@@ -92,16 +68,21 @@ def cmd_track(args: argparse.Namespace) -> None:
     """Track one object through a video from its first-frame box; write boxes and a video."""
     from tqdm import tqdm
 
-    if not Path(args.video).exists():
-        raise FileNotFoundError(f"no video or image folder at {args.video}")
+    from .data import iter_video
+
+    frames = iter_video(args.video)
+    first = next(frames, None)  # an unreadable path fails here, before the network is built
+    if first is None:
+        raise ValueError(f"no frames in {args.video}")
     tracker = make_tracker(args.weights, args.preset, args.device)
     out = Path(args.out) if args.out else None
     default_boxes = out.with_suffix(".txt") if out else Path(f"{Path(args.video).stem}_boxes.txt")
     boxes_file = Path(args.boxes) if args.boxes else default_boxes
     writer = None
     boxes = []
-    frames = read_frames(args.video)
-    for i, frame in enumerate(tqdm(frames, total=frame_count(args.video), unit="frame")):
+    for i, frame in enumerate(
+        tqdm(itertools.chain([first], frames), total=frame_count(args.video), unit="frame")
+    ):
         if i == 0:
             tracker.init(frame, args.box)
             box = np.asarray(args.box, dtype=float)
@@ -186,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     track = sub.add_parser("track", help="track an object through a video or image folder")
-    track.add_argument("video", help="a video file OpenCV can read, or a folder of images")
+    track.add_argument("video", help="a video file, a folder of images, or a shipped clip's name")
     track.add_argument("--box", type=parse_box, required=True, help="first-frame box x,y,w,h")
     track.add_argument("--weights", help="a checkpoint (default: the shipped weights)")
     track.add_argument("--preset", default="tiny", help="preset of the default weights")

@@ -34,10 +34,10 @@ def test_track_an_image_folder(tmp_path, carphone_frames):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["track", "/no/such/video.mp4", "--box", "1,2,3,4"], "no video or image folder"),
+        (["track", "/no/such/video.mp4", "--box", "1,2,3,4"], "no video at"),
         (["track", "{video}", "--box", "10,10,0,5"], "zero or negative size"),
         (["track", "{video}", "--box", "900,900,5,5"], "outside"),
-        (["track", "{notvideo}", "--box", "1,2,3,4"], "cannot decode"),
+        (["track", "{notvideo}", "--box", "1,2,3,4"], "OpenCV cannot"),
         (["track", "{video}", "--box", "1,1,5,5", "--weights", "/no/weights.pth"], "no weights"),
     ],
 )
