@@ -483,6 +483,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-__all__ = ["RunOptions", "TrainingError", "learning_rate", "train", "train_step", "validate"]
