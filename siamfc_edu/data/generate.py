@@ -548,6 +548,22 @@ def write_vid_snippet(
     return data_dir
 
 
+def write_numbered_frames(
+    folder: Path, frames: list[np.ndarray] | list[bytes], digits: int
+) -> None:
+    """Write frames as 1-based numbered JPEGs (0001.jpg, ...); bytes are already-encoded JPEGs."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for index, frame in enumerate(frames, start=1):
+        data = frame if isinstance(frame, bytes) else encode_jpeg(frame)
+        (folder / f"{index:0{digits}d}.jpg").write_bytes(data)
+
+
+def write_rows(path: Path, rows: np.ndarray, fmt: str = "g", delimiter: str = ",") -> None:
+    """Write one line of numbers per row: a ground-truth file."""
+    lines = [delimiter.join(f"{v:{fmt}}" for v in row) for row in np.asarray(rows)]
+    path.write_text("\n".join(lines) + "\n")
+
+
 def write_otb_sequence(
     root: str | Path,
     name: str,
@@ -558,12 +574,8 @@ def write_otb_sequence(
 ) -> Path:
     """Write a sequence in OTB layout: <name>/img/0001.jpg... and groundtruth_rect.txt (1-based)."""
     folder = Path(root) / name
-    (folder / "img").mkdir(parents=True, exist_ok=True)
-    for index, frame in enumerate(frames, start=1):
-        data = frame if isinstance(frame, bytes) else encode_jpeg(frame)
-        (folder / "img" / f"{index:04d}.jpg").write_bytes(data)
-    lines = [delimiter.join(f"{v:g}" for v in box) for box in xywh_to_otb(np.asarray(boxes))]
-    (folder / "groundtruth_rect.txt").write_text("\n".join(lines) + "\n")
+    write_numbered_frames(folder / "img", frames, digits=4)
+    write_rows(folder / "groundtruth_rect.txt", xywh_to_otb(boxes), delimiter=delimiter)
     write_attributes(folder, list(attributes))
     return folder
 
@@ -585,12 +597,8 @@ def write_got10k_sequence(
 ) -> Path:
     """Write a sequence in GOT-10k layout: <subset>/<name>/00000001.jpg, groundtruth.txt, labels."""
     folder = Path(root) / subset / name
-    folder.mkdir(parents=True, exist_ok=True)
-    for index, frame in enumerate(frames, start=1):
-        data = frame if isinstance(frame, bytes) else encode_jpeg(frame)
-        (folder / f"{index:08d}.jpg").write_bytes(data)
-    lines = [",".join(f"{v:g}" for v in box) for box in xywh_to_otb(np.asarray(boxes))]
-    (folder / "groundtruth.txt").write_text("\n".join(lines) + "\n")
+    write_numbered_frames(folder, frames, digits=8)
+    write_rows(folder / "groundtruth.txt", xywh_to_otb(boxes))
     (folder / "absence.label").write_text("".join(f"{int(a)}\n" for a in absent))
     (folder / "cover.label").write_text("".join(f"{int(c)}\n" for c in cover))
     write_attributes(folder, list(attributes))
@@ -608,12 +616,8 @@ def write_vot_sequence(
 ) -> Path:
     """Write a sequence in VOT layout: <name>/color/00000001.jpg and groundtruth.txt (8 values)."""
     folder = Path(root) / name
-    (folder / "color").mkdir(parents=True, exist_ok=True)
-    for index, frame in enumerate(frames, start=1):
-        data = frame if isinstance(frame, bytes) else encode_jpeg(frame)
-        (folder / "color" / f"{index:08d}.jpg").write_bytes(data)
-    lines = [",".join(f"{v:.2f}" for v in polygon) for polygon in np.asarray(polygons)]
-    (folder / "groundtruth.txt").write_text("\n".join(lines) + "\n")
+    write_numbered_frames(folder / "color", frames, digits=8)
+    write_rows(folder / "groundtruth.txt", polygons, fmt=".2f")
     write_attributes(folder, list(attributes))
     with open(Path(root) / "list.txt", "a") as listing:
         listing.write(f"{name}\n")

@@ -86,6 +86,18 @@ def box_problem(box: np.ndarray, frame_size: tuple[int, int] | None) -> str | No
     return None
 
 
+def mark_defective(
+    boxes: np.ndarray, absent: np.ndarray, size: tuple[int, int], name: str, defects: DefectLog
+) -> None:
+    """Count every visible box of zero size or outside the frame, and mark it absent (NaN)."""
+    for i in np.flatnonzero(~absent):
+        problem = box_problem(boxes[i], size)
+        if problem:
+            defects.add(f"{name} frame {i + 1}: {problem}")
+            absent[i] = True
+    boxes[absent] = np.nan
+
+
 def read_box_file(path: Path, values_per_line: tuple[int, ...] = (4,)) -> list[np.ndarray]:
     """The numbers of each line of a ground-truth file, split on commas, tabs or spaces."""
     if not path.is_file():
@@ -312,13 +324,7 @@ def read_got10k_sequence(folder: Path, defects: DefectLog) -> Sequence:
         absent |= absence == 1
     if cover is not None:
         absent |= cover == 0
-    size = image_size(frames[0])
-    for i in np.flatnonzero(~absent):
-        problem = box_problem(boxes[i], size)
-        if problem:
-            defects.add(f"{folder.name} frame {i + 1}: {problem}")
-            absent[i] = True
-    boxes[absent] = np.nan
+    mark_defective(boxes, absent, image_size(frames[0]), folder.name, defects)
     return Sequence(folder.name, [str(p) for p in frames], boxes, read_attributes(folder), absent)
 
 
@@ -373,14 +379,8 @@ def read_otb_sequence(folder: Path, gt_file: Path, name: str, defects: DefectLog
         frames = frames[: len(boxes)]
     if len(frames) != len(boxes):
         raise ValueError(f"{gt_file}: {len(boxes)} boxes for {len(frames)} frames in {folder}/img")
-    size = image_size(frames[0])
     absent = np.zeros(len(boxes), bool)
-    for i, box in enumerate(boxes):
-        problem = box_problem(box, size)
-        if problem:
-            defects.add(f"{name} frame {i + 1}: {problem}")
-            absent[i] = True
-    boxes[absent] = np.nan
+    mark_defective(boxes, absent, image_size(frames[0]), name, defects)
     return Sequence(name, [str(p) for p in frames], boxes, read_attributes(folder), absent)
 
 
@@ -447,14 +447,8 @@ def read_vot_sequence(folder: Path, defects: DefectLog) -> Sequence:
     if len(frames) != len(rows):
         raise ValueError(f"{gt_file}: {len(rows)} regions for {len(frames)} frames in {image_dir}")
     boxes = np.array([vot_polygon_to_box(row) for row in rows])
-    size = image_size(frames[0])
     absent = np.zeros(len(rows), bool)
-    for i, box in enumerate(boxes):
-        problem = box_problem(box, size)
-        if problem:
-            defects.add(f"{folder.name} frame {i + 1}: {problem}")
-            absent[i] = True
-    boxes[absent] = np.nan
+    mark_defective(boxes, absent, image_size(frames[0]), folder.name, defects)
     attributes = read_attributes(folder)
     for tag in VOT_TAGS:
         for suffix in (".tag", ".label"):
