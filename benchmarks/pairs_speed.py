@@ -1,9 +1,10 @@
-"""How fast are training pairs made? The sampler from full frames and from curated crops.
+"""How fast are training pairs made? Generated pairs (full frames, curated crops), footage pairs.
 
 Generates a small VID at the resolution of the real one (1280x720 by default), curates it, then
-times, in one run: a plain per-pair decode-and-crop loop (the baseline), and `PairDataset` (with
+times, in one run: a plain per-pair decode-and-crop loop (the baseline), `PairDataset` (with
 its augmentations) through a DataLoader with 0 and 2 workers, reading full frames or curated
-crops. Prints pairs per second and the ratios.
+crops, and `FootagePairs` (label-free pairs cut from the shipped clips, motion measured by
+template matching). Prints pairs per second and the ratios.
 
     python benchmarks/pairs_speed.py                 # VID-like 1280x720 frames
     python benchmarks/pairs_speed.py --size 320x240  # the generator's quick frames
@@ -21,7 +22,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from siamfc_edu.config import SiamFCConfig
-from siamfc_edu.data import PairDataset, curate, make_dataset, read_vid
+from siamfc_edu.data import FootagePairs, PairDataset, curate, make_dataset, read_vid
 from siamfc_edu.data.pairs import load_rgb, tracks_from_sequences
 from siamfc_edu.ops import context_size, crop_and_resize, mean_color, xywh_to_cxcywh
 
@@ -51,7 +52,7 @@ def baseline_pairs_per_second(root: Path, cfg: SiamFCConfig, n: int, batch_size:
     return n / (time.perf_counter() - start)
 
 
-def sampler_pairs_per_second(dataset: PairDataset, workers: int, batch_size: int = 8) -> float:
+def sampler_pairs_per_second(dataset, workers: int, batch_size: int = 8) -> float:
     """Pairs per second through a DataLoader, after its first batch (workers started)."""
     loader = DataLoader(dataset, batch_size=batch_size, num_workers=workers)
     batches = iter(loader)
@@ -103,19 +104,27 @@ def main() -> None:
                         sampler_pairs_per_second(dataset, workers),
                     )
                 )
+        footage = FootagePairs(cfg, length=n + 8, seed=0)  # the shipped clips' training frames
+        for workers in (0, 2):
+            rate = sampler_pairs_per_second(footage, workers)
+            rows.append(("FootagePairs (augmented)", "shipped clips", workers, rate))
 
     base = rows[0][3]
     full = {w: r for _, s, w, r in rows[1:] if s == "full frames"}
+    curated = {w: r for _, s, w, r in rows[1:] if s == "curated crops"}
     print(
         f"pairs per second, {width}x{height} frames ({frame_kb:.0f} KB JPEG), curated crops "
         f"{crop_kb:.0f} KB; curation took {curate_seconds:.1f} s"
     )
-    header = ("method", "reads", "workers", "pairs/s", "x baseline", "x full frames")
-    line = "{:<32} {:<14} {:>7} {:>9} {:>10} {:>13}"
+    header = ("method", "reads", "workers", "pairs/s", "x baseline", "x full", "x curated")
+    line = "{:<32} {:<14} {:>7} {:>9} {:>10} {:>7} {:>9}"
     print(line.format(*header))
     for method, source, workers, rate in rows:
-        vs_full = f"{rate / full[workers]:.2f}" if method.startswith("PairDataset") else ""
-        print(line.format(method, source, workers, f"{rate:.1f}", f"{rate / base:.2f}", vs_full))
+        sampler = method != rows[0][0]
+        vs_full = f"{rate / full[workers]:.2f}" if sampler else ""
+        vs_curated = f"{rate / curated[workers]:.2f}" if sampler else ""
+        cells = (method, source, workers, f"{rate:.1f}", f"{rate / base:.2f}", vs_full, vs_curated)
+        print(line.format(*cells))
 
 
 if __name__ == "__main__":

@@ -126,9 +126,11 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def evaluation_sequences(root: str | Path) -> list:
-    """The OTB sequences under root (a generated data set keeps them in root/OTB)."""
-    from .data import read_otb
+    """'real' / 'real-held-out' (the hand-annotated clips), or the OTB sequences under root."""
+    from .data import read_otb, read_real_set
 
+    if str(root) in ("real", "real-held-out"):
+        return read_real_set("all" if str(root) == "real" else "held_out")
     root = Path(root)
     return read_otb(root / "OTB" if (root / "OTB").is_dir() else root)
 
@@ -149,9 +151,13 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     sequences = evaluation_sequences(args.data)
     results = []
     for name in names:
-        results += evaluate.evaluate_tracker(makers[name](), sequences, name=name)
+        if args.starts > 1:
+            results += evaluate.evaluate_multistart(makers[name](), sequences, args.starts, name)
+        else:
+            results += evaluate.evaluate_tracker(makers[name](), sequences, name=name)
     summaries = evaluate.summarize(results)
-    print(f"{len(sequences)} sequences, {sum(len(s) for s in sequences)} frames\n")
+    starts = f", {args.starts} starts each" if args.starts > 1 else ""
+    print(f"{len(sequences)} sequences, {sum(len(s) for s in sequences)} frames{starts}\n")
     print(evaluate.format_table(summaries))
     print("\nsuccess AUC per attribute:\n")
     print(evaluate.format_attribute_table(evaluate.attribute_table(results)))
@@ -199,7 +205,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(func=cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="OTB one-pass evaluation of several trackers")
-    evaluate.add_argument("--data", required=True, help="an OTB root, or a generated data set")
+    evaluate.add_argument(
+        "--data",
+        required=True,
+        help="an OTB root, a generated data set, or 'real' / 'real-held-out' (hand-drawn boxes)",
+    )
+    evaluate.add_argument(
+        "--starts", type=int, default=1, help="runs per sequence from evenly spread frames"
+    )
     evaluate.add_argument("--trackers", default="siamfc,ncc,mil", help="siamfc, ncc, mil")
     evaluate.add_argument("--weights", help="SiamFC checkpoint (default: the shipped weights)")
     evaluate.add_argument("--preset", default="tiny", help="preset of the default weights")

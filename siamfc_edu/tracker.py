@@ -70,13 +70,13 @@ class Tracker(ABC):
         """Locate the target in the next frame; return its box, float64 [x, y, w, h]."""
 
     def track(
-        self, img_files: Sequence[str | Path], box: Sequence[float]
+        self, img_files: Sequence[str | Path | np.ndarray], box: Sequence[float]
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Run over image files from a first-frame box: (N, 4) boxes and (N,) seconds per frame."""
+        """Run over image files (or RGB arrays) from the first box: (N, 4) boxes, (N,) seconds."""
         boxes = np.zeros((len(img_files), 4))
         times = np.zeros(len(img_files))
         for i, path in enumerate(img_files):
-            image = read_frame(path)
+            image = path if isinstance(path, np.ndarray) else read_frame(path)
             start = time.perf_counter()
             if i == 0:
                 self.init(image, box)

@@ -29,7 +29,8 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 
 from .config import SiamFCConfig, get_preset, quick_mode
-from .data import PairDataset, read_vid
+from .data import FootagePairs, MixedPairs, PairDataset, read_vid
+from .data.footage import IMAGE_SUFFIXES
 from .losses import logistic_loss
 from .model import (
     SiamFCNet,
@@ -50,7 +51,7 @@ class TrainingError(RuntimeError):
 class RunOptions:
     """Where and how to run; the recipe's numbers live in the preset (SiamFCConfig)."""
 
-    data: Path
+    data: str | Path  # a source, or weighted sources: see parse_data
     out: Path
     seed: int = 0
     workers: int = 2
@@ -252,15 +253,58 @@ def resume_state(out: Path, cfg: SiamFCConfig) -> dict | None:
 # ----------------------------------------------------------------------------- the loop
 
 
+def parse_data(spec: str | Path) -> list[tuple[str, float]]:
+    """'data/generated:0.5,footage:0.5' -> [('data/generated', 0.5), ('footage', 0.5)].
+
+    One source needs no weight. A source is `footage` (the shipped clips), a video file or an
+    image folder (label-free footage pairs), or an ImageNet VID / GOT-10k root (boxed pairs).
+    """
+    sources = []
+    for item in str(spec).split(","):
+        name, _, weight = item.strip().rpartition(":")
+        try:
+            sources.append((name, float(weight)))
+        except ValueError:
+            sources.append((item.strip(), 1.0))  # no weight (or a ':' inside a path)
+    if any(not name for name, _ in sources):
+        raise ValueError(f"--data {spec!r}: an empty source name")
+    return sources
+
+
+def is_footage(name: str) -> bool:
+    """Whether a source gives label-free footage pairs: `footage`, a video file, an image folder."""
+    path = Path(name)
+    if name == "footage" or path.is_file():
+        return True
+    return path.is_dir() and any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.iterdir())
+
+
+def pair_source(name: str, cfg: SiamFCConfig, length: int, seed: int, validation: bool = False):
+    """The pairs of one source; validation pairs are unaugmented and from held-out frames."""
+    if is_footage(name):
+        videos = None if name == "footage" else [name]
+        part = "held_out" if validation else "train"
+        return FootagePairs(cfg, videos, length, seed, part=part, augment=not validation)
+    if validation:
+        return PairDataset(cfg, read_vid(name, "val"), length=length, seed=seed, augment=False)
+    return PairDataset(cfg, name, length=length, seed=seed)
+
+
+def pair_sources(spec: str | Path, cfg: SiamFCConfig, length: int, seed: int, validation=False):
+    """One source, or the weighted mix of several (deterministic for the seed)."""
+    sources = parse_data(spec)
+    sets = [pair_source(name, cfg, length, seed, validation) for name, _ in sources]
+    if len(sets) == 1:
+        return sets[0]
+    return MixedPairs(sets, [weight for _, weight in sources], seed)
+
+
 def make_loaders(
     cfg: SiamFCConfig, opts: RunOptions, rank: int, world: int
 ) -> tuple[PairDataset, DataLoader, DataLoader]:
-    """Training pairs (a new draw every epoch) and fixed held-out pairs from the val split."""
-    train_set = PairDataset(cfg, opts.data, length=cfg.pairs_per_epoch, seed=opts.seed)
-    val_sequences = read_vid(opts.data, "val")
-    val_set = PairDataset(
-        cfg, val_sequences, length=opts.val_pairs, seed=10_000 + opts.seed, augment=False
-    )
+    """Training pairs (a new draw every epoch) and fixed held-out validation pairs."""
+    train_set = pair_sources(opts.data, cfg, cfg.pairs_per_epoch, opts.seed)
+    val_set = pair_sources(opts.data, cfg, opts.val_pairs, 10_000 + opts.seed, validation=True)
     if cfg.batch_size % world:
         raise TrainingError(f"batch size {cfg.batch_size} does not split over {world} processes")
     local_batch = cfg.batch_size // world
@@ -421,7 +465,12 @@ RECIPE_FIELDS = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The training options, shared by `siamfc-edu train` and `python -m siamfc_edu.train`."""
     parser.add_argument("--preset", default="tiny", help="tiny, paper (SiamFC-3s) or SiamFC")
-    parser.add_argument("--data", required=True, help="an ImageNet VID root (real or generated)")
+    parser.add_argument(
+        "--data",
+        required=True,
+        help="a VID / GOT-10k root, 'footage', a video or image folder, or weighted sources: "
+        "data/generated:0.5,footage:0.5",
+    )
     parser.add_argument("--out", required=True, help="the run directory")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2, help="DataLoader worker processes")
@@ -448,7 +497,7 @@ def run_from_args(args: argparse.Namespace) -> Path:
         overrides.setdefault("pairs_per_epoch", 64)
     cfg = get_preset(args.preset, **overrides)
     opts = RunOptions(
-        data=Path(args.data),
+        data=args.data,
         out=Path(args.out),
         seed=args.seed,
         workers=args.workers,

@@ -14,6 +14,7 @@ from siamfc_edu.evaluate import (
     attribute_table,
     average_overlap,
     center_error,
+    evaluate_multistart,
     evaluate_tracker,
     format_attribute_table,
     format_table,
@@ -23,6 +24,7 @@ from siamfc_edu.evaluate import (
     precision_at,
     precision_curve,
     save_plots,
+    start_frames,
     success_curve,
     success_rate,
     summarize,
@@ -270,3 +272,57 @@ def test_plots_have_one_curve_per_tracker_with_scores_in_the_legend(tmp_path):
     paths = save_plots(summaries, tmp_path / "plots")
     assert [p.name for p in paths] == ["success_plot.png", "precision_plot.png"]
     assert all(p.read_bytes()[:4] == b"\x89PNG" for p in paths)
+
+
+class OracleTracker:
+    """Answers the true box wherever it is known, a wrong box elsewhere, from any start."""
+
+    def __init__(self, gt: np.ndarray, frames: list[str]):
+        self.gt, self.index = gt, {f: i for i, f in enumerate(frames)}
+        self.starts = []
+
+    def track(self, img_files, box):
+        start = self.index[img_files[0]]
+        self.starts.append(start)
+        boxes = np.nan_to_num(self.gt[start : start + len(img_files)], nan=500.0)
+        return boxes, np.full(len(img_files), 0.01)
+
+
+def test_start_frames_spread_over_the_annotated_span():
+    gt = np.full((100, 4), np.nan)
+    gt[20:81:5] = [10, 10, 20, 20]  # annotated every 5th frame from 20 to 80
+    assert start_frames(gt, 4) == [20, 35, 50, 65]
+    assert start_frames(gt, 1) == [20]
+    assert all(s < 80 for s in start_frames(gt, 30))  # the last box is never a start
+    with pytest.raises(ValueError, match="two frames"):
+        start_frames(np.full((5, 4), np.nan), 2)
+
+
+def test_multistart_runs_from_each_start_and_does_not_score_the_given_box():
+    gt = np.full((40, 4), np.nan)
+    gt[::5] = [10, 10, 20, 20]
+    seq = make_sequence("s", gt)
+    oracle = OracleTracker(gt, seq.frames)
+    results = evaluate_multistart(oracle, [seq], starts=4, name="oracle")
+    assert oracle.starts == [0, 10, 20, 30]  # 0 + k * 35 / 4, rounded up to an annotated frame
+    assert [r.sequence for r in results] == [f"s@{s}" for s in oracle.starts]
+    for r, s in zip(results, oracle.starts, strict=True):
+        assert len(r.boxes) == 40 - s and np.isnan(r.ious[0])
+        assert r.auc == pytest.approx(20 / 21)
+    assert summarize(results)[0].auc == pytest.approx(20 / 21)
+
+
+def test_multistart_penalises_a_tracker_that_drifts_early_less_than_one_run_does():
+    """A tracker lost after its first 10 frames: one run scores it by one early failure only."""
+    gt = np.tile([[10.0, 10, 20, 20]], (40, 1))
+
+    class EarlyLoser:
+        def track(self, img_files, box):
+            boxes = np.tile(np.asarray(box, float), (len(img_files), 1))
+            boxes[10:] = [200, 200, 20, 20]
+            return boxes, np.full(len(img_files), 0.01)
+
+    seq = make_sequence("s", gt)
+    one = summarize(evaluate_tracker(EarlyLoser(), [seq]))[0].auc
+    many = summarize(evaluate_multistart(EarlyLoser(), [seq], starts=4))[0].auc
+    assert one < many  # later starts reach the end with fewer lost frames

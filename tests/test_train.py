@@ -219,3 +219,38 @@ def test_training_can_end_with_batch_norm_reestimation(generated_data, tmp_path)
     assert not torch.allclose(
         a["model"]["backbone.conv1.1.running_mean"], b["model"]["backbone.conv1.1.running_mean"]
     )
+
+
+def test_data_specs_name_sources_and_weights(tmp_path):
+    assert train_module.parse_data("data/g:0.5,footage:0.5") == [("data/g", 0.5), ("footage", 0.5)]
+    assert train_module.parse_data(tmp_path) == [(str(tmp_path), 1.0)]
+    assert train_module.parse_data("footage") == [("footage", 1.0)]
+    with pytest.raises(ValueError, match="empty"):
+        train_module.parse_data("footage:0.5,:0.5")
+    assert train_module.is_footage("footage") and not train_module.is_footage(str(tmp_path))
+
+
+def test_footage_only_training_runs_and_validates_on_held_out_frames(tmp_path):
+    cfg = tiny(epochs=1)
+    train(cfg, options("footage", tmp_path / "run"))
+    val_set = train_module.pair_sources("footage", cfg, 8, 0, validation=True)
+    assert all(c.first > 0 for c in val_set.clips)  # the last quarter of each clip
+    assert len(log_rows(tmp_path / "run")) == 1
+    load_weights(tmp_path / "run" / "weights.pth")
+
+
+def test_mixed_training_then_multistart_evaluation_end_to_end(generated_data, tmp_path, capsys):
+    """The shipped pipeline, quick: mix generated and footage pairs, score on the real clips."""
+    from siamfc_edu.cli import main
+
+    run = tmp_path / "run"
+    argv = ["train", "--data", f"{generated_data}:0.5,footage:0.5", "--out", str(run)]
+    argv += ["--epochs", "1", "--pairs-per-epoch", "32", "--workers", "0", "--val-pairs", "16"]
+    assert main(argv + ["--bn-batches", "2"]) == 0
+    weights = run / "weights.pth"
+    assert read_checkpoint(weights)["bn_batches"] == 2
+    capsys.readouterr()
+    argv = ["evaluate", "--data", "real-held-out", "--starts", "2", "--weights", str(weights)]
+    assert main(argv + ["--trackers", "siamfc", "--out", str(tmp_path / "eval")]) == 0
+    printed = capsys.readouterr().out
+    assert "2 starts each" in printed and "| siamfc" in printed

@@ -14,6 +14,7 @@ from .footage import (
     read_image,
     read_video,
 )
+from .footage_pairs import FootagePairs, measure_motion
 from .generate import (
     ATTRIBUTES,
     VidObject,
@@ -24,7 +25,7 @@ from .generate import (
     write_vid_snippet,
     write_vot_sequence,
 )
-from .pairs import PairDataset, Track, exemplar_crop, search_crop, tracks_from_sequences
+from .pairs import MixedPairs, PairDataset, Track, exemplar_crop, search_crop, tracks_from_sequences
 from .readers import (
     authors_box_filter,
     find_vid_root,
@@ -35,12 +36,15 @@ from .readers import (
     read_vot,
     vot_polygon_to_box,
 )
+from .real import read_annotations, read_real_set
 from .sequence import Sequence
 
 __all__ = [
     "ATTRIBUTES",
     "CROP_SIZE",
     "SHIPPED_VIDEOS",
+    "FootagePairs",
+    "MixedPairs",
     "PairDataset",
     "Sequence",
     "Track",
@@ -57,10 +61,13 @@ __all__ = [
     "list_images",
     "load_curated",
     "make_dataset",
+    "measure_motion",
+    "read_annotations",
     "read_got10k",
     "read_image",
     "read_image_folder",
     "read_otb",
+    "read_real_set",
     "read_video",
     "read_vid",
     "read_vot",
