@@ -8,7 +8,8 @@ AUC (4 starts per sequence) on the real evaluation set (hand-drawn boxes, `read_
 held-out last quarter, and on the generated evaluation split. Random weights (3 seeds), MIL and
 NCC are scored the same way. Prints the table (mean +- spread over seeds; spread = max - min) and
 writes it with every single score to OUT/table.md and OUT/scores.json. Finished runs and scores
-are reused, so a stopped run picks up where it was.
+are reused, so a stopped run picks up where it was. `--also NAME=WEIGHTS` scores more weights
+(a longer run, the shipped ones) in the same table.
 """
 
 from __future__ import annotations
@@ -137,10 +138,14 @@ def main() -> None:
     parser.add_argument("--pairs-per-epoch", type=int, default=2000)
     parser.add_argument("--starts", type=int, default=4)
     parser.add_argument("--train-only", action="store_true", help="train, score nothing yet")
+    parser.add_argument("--also", nargs="*", default=[], help="more weights to score: NAME=PATH")
     args = parser.parse_args()
     runs = train_runs(args)
     if args.train_only:
         return
+    for item in args.also:
+        name, _, path = item.partition("=")
+        runs[name] = Path(path)
     scores = score_all(args, runs)
     text = table(scores, ["real", "real_held_out", "generated"])
     (args.out / "table.md").write_text(text + "\n")

@@ -126,11 +126,14 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def evaluation_sequences(root: str | Path) -> list:
-    """'real' / 'real-held-out' (the hand-annotated clips), or the OTB sequences under root."""
+    """'real', 'real-held-out', 'real-validation' (hand-drawn boxes), or OTB sequences in root."""
     from .data import read_otb, read_real_set
+    from .data.real import VALIDATION_DIR
 
     if str(root) in ("real", "real-held-out"):
         return read_real_set("all" if str(root) == "real" else "held_out")
+    if str(root) == "real-validation":
+        return read_real_set(folder=VALIDATION_DIR)
     root = Path(root)
     return read_otb(root / "OTB" if (root / "OTB").is_dir() else root)
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from siamfc_edu.data import SHIPPED_VIDEOS, read_annotations, read_real_set
-from siamfc_edu.data.real import ANNOTATIONS_DIR, real_set_files
+from siamfc_edu.data.real import ANNOTATIONS_DIR, VALIDATION_DIR, real_set_files
 
 
 def test_every_shipped_clip_has_an_annotated_object():
@@ -12,20 +12,32 @@ def test_every_shipped_clip_has_an_annotated_object():
     assert clips == set(SHIPPED_VIDEOS)
 
 
-@pytest.mark.parametrize("key", sorted(real_set_files()))
+ALL_FILES = {**real_set_files(), **real_set_files(VALIDATION_DIR)}
+
+
+@pytest.mark.parametrize("key", sorted(ALL_FILES))
 def test_annotations_are_hand_drawn_every_5th_frame_inside_the_frame(key):
     clip, _ = key.split(":")
-    path = real_set_files()[key]
+    path = ALL_FILES[key]
     width, height, frames = SHIPPED_VIDEOS[clip]
     header = [line for line in path.read_text().splitlines() if line.startswith("#")]
     assert any("hand" in line for line in header), "the header must say how the boxes were made"
+    listed = np.loadtxt(path, delimiter=",", comments="#")[:, 0]
+    assert np.diff(listed).max() <= 5  # a row (a box, or nan) at least every 5th frame
     boxes = read_annotations(path, frames)
     drawn = np.flatnonzero(np.isfinite(boxes).all(axis=1))
     assert len(drawn) >= 10
-    assert np.diff(drawn).max() <= 5  # no gap over 5 frames where the object is visible
     assert (boxes[drawn, :2] >= 0).all() and (boxes[drawn, 2:] > 0).all()
     assert (boxes[drawn, 0] + boxes[drawn, 2] <= width).all()
     assert (boxes[drawn, 1] + boxes[drawn, 3] <= height).all()
+
+
+def test_validation_objects_are_other_objects_than_the_evaluation_set():
+    evaluation, validation = real_set_files(), real_set_files(VALIDATION_DIR)
+    assert len(validation) >= 3 and not set(evaluation) & set(validation)
+    assert {s.name for s in read_real_set(folder=VALIDATION_DIR)} == {
+        key.split(":")[1] for key in validation
+    }
 
 
 def test_the_real_set_counts_only_hand_drawn_frames():

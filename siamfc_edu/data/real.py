@@ -3,7 +3,8 @@
 The boxes live in `data/annotations/<clip>_<object>.txt` (rows: frame, x, y, w, h; NaN where the
 object is not visible); each file's header says how they were made. Only the hand-drawn frames
 are ground truth: the frames in between are NaN, so evaluation neither rewards nor punishes a
-tracker there.
+tracker there. `data/annotations/validation/` holds other objects of the same clips, boxed the
+same way, for choosing settings: the evaluation set is only for reporting.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ ANNOTATIONS_DIR = Path(
         Path(__file__).resolve().parents[2] / "data" / "annotations",
     )
 )
+
+
+VALIDATION_DIR = ANNOTATIONS_DIR / "validation"  # other objects, for tuning; never for scores
 
 
 def read_annotations(path: str | Path, frames: int) -> np.ndarray:
