@@ -4,8 +4,9 @@
 
 Trains the tiny preset on three sources (generated VID only, footage pairs only, a 50/50 mix),
 3 seeds each, then scores every run with and without batch-norm re-estimation, by multi-start
-AUC (4 starts per sequence) on the real evaluation set (hand-drawn boxes, `read_real_set`), on its
-held-out last quarter, and on the generated evaluation split. Random weights (3 seeds), MIL and
+AUC (4 starts per sequence) on the real validation set (other hand-boxed objects: the one to
+choose by), the real evaluation set (`read_real_set`), its held-out last quarter, and the
+generated evaluation split. Random weights (3 seeds), MIL and
 NCC are scored the same way. Prints the table (mean +- spread over seeds; spread = max - min) and
 writes it with every single score to OUT/table.md and OUT/scores.json. Finished runs and scores
 are reused, so a stopped run picks up where it was. `--also NAME=WEIGHTS` scores more weights
@@ -27,6 +28,7 @@ from torch.utils.data import DataLoader
 from siamfc_edu.baselines import MILTracker, NCCTracker
 from siamfc_edu.config import get_preset
 from siamfc_edu.data import read_otb, read_real_set
+from siamfc_edu.data.real import VALIDATION_DIR
 from siamfc_edu.evaluate import evaluate_multistart, summarize
 from siamfc_edu.model import build_model, load_weights, save_weights
 from siamfc_edu.tracker import SiamFCTracker
@@ -90,6 +92,7 @@ def score_all(args: argparse.Namespace, runs: dict[str, Path]) -> dict[str, dict
         "real": lambda: read_real_set("all"),
         "real_held_out": lambda: read_real_set("held_out"),
         "generated": lambda: read_otb(Path(args.generated) / "OTB"),
+        "real_validation": lambda: read_real_set(folder=VALIDATION_DIR),
     }
     loaded = {}
     for name, make in trackers(runs, args.seeds).items():
@@ -147,7 +150,7 @@ def main() -> None:
         name, _, path = item.partition("=")
         runs[name] = Path(path)
     scores = score_all(args, runs)
-    text = table(scores, ["real", "real_held_out", "generated"])
+    text = table(scores, ["real_validation", "real", "real_held_out", "generated"])
     (args.out / "table.md").write_text(text + "\n")
     print(text)
 

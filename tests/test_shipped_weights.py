@@ -20,7 +20,7 @@ def test_tiny_weights_are_small_and_load_safely():
 
 
 def test_tiny_weights_track_the_face_in_carphone_through_all_120_frames():
-    """Hand-drawn boxes on 7 frames (data/annotations/carphone_face.txt); init on the first."""
+    """Hand-drawn boxes on 25 frames (data/annotations/carphone_face.txt); init on the first."""
     annotated = np.loadtxt(ANNOTATIONS, delimiter=",", comments="#")
     frames = read_video("carphone_pristine")
     assert len(frames) == 120
