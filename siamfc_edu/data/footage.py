@@ -81,7 +81,7 @@ def list_images(folder: str | Path) -> list[Path]:
     return images
 
 
-def _resolve(source: str | Path) -> Path:
+def video_path(source: str | Path) -> Path:
     """A shipped clip's name, or a path to a video file or an image folder, as a path."""
     if isinstance(source, str) and source in SHIPPED_VIDEOS:
         return footage_path(source)
@@ -110,7 +110,7 @@ def iter_video(
     max_side: int | None = None,
 ) -> Iterator[np.ndarray]:
     """Yield RGB frames of a shipped clip, a video file or an image folder, one at a time."""
-    path = _resolve(source)
+    path = video_path(source)
     if path.is_dir():
         files = list_images(path)[::step][:max_frames]
         for file in files:

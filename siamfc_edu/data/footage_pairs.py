@@ -26,7 +26,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ..config import SiamFCConfig
-from .footage import SHIPPED_VIDEOS, _resolve, iter_video
+from .footage import SHIPPED_VIDEOS, iter_video, video_path
 from .generate import HELD_OUT_FRACTION
 from .pairs import (
     RGB_EIGENVALUES,
@@ -57,7 +57,7 @@ def load_clip(source: str | Path, part: str = "all", max_side: int = 640) -> Foo
     The split matches the generator's: the last quarter of every clip is kept for evaluation.
     Large frames are shrunk so the longer side is at most max_side (pairs are crops anyway).
     """
-    path = _resolve(source)
+    path = video_path(source)
     frames = list(iter_video(path, max_side=max_side))
     sizes = {f.shape for f in frames}
     if len(sizes) > 1:
