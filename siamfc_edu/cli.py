@@ -211,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--data",
         required=True,
-        help="an OTB root, a generated data set, or 'real' / 'real-held-out' (hand-drawn boxes)",
+        help="an OTB root, a generated data set, or real / real-held-out / real-validation",
     )
     evaluate.add_argument(
         "--starts", type=int, default=1, help="runs per sequence from evenly spread frames"

@@ -26,7 +26,7 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader, DistributedSampler
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from .config import SiamFCConfig, get_preset, quick_mode
 from .data import FootagePairs, MixedPairs, PairDataset, read_vid
@@ -279,7 +279,9 @@ def is_footage(name: str) -> bool:
     return path.is_dir() and any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.iterdir())
 
 
-def pair_source(name: str, cfg: SiamFCConfig, length: int, seed: int, validation: bool = False):
+def pair_source(
+    name: str, cfg: SiamFCConfig, length: int, seed: int, validation: bool = False
+) -> Dataset:
     """The pairs of one source; validation pairs are unaugmented and from held-out frames."""
     if is_footage(name):
         videos = None if name == "footage" else [name]
@@ -290,7 +292,9 @@ def pair_source(name: str, cfg: SiamFCConfig, length: int, seed: int, validation
     return PairDataset(cfg, name, length=length, seed=seed)
 
 
-def pair_sources(spec: str | Path, cfg: SiamFCConfig, length: int, seed: int, validation=False):
+def pair_sources(
+    spec: str | Path, cfg: SiamFCConfig, length: int, seed: int, validation: bool = False
+) -> Dataset:
     """One source, or the weighted mix of several (deterministic for the seed)."""
     sources = parse_data(spec)
     sets = [pair_source(name, cfg, length, seed, validation) for name, _ in sources]
@@ -301,7 +305,7 @@ def pair_sources(spec: str | Path, cfg: SiamFCConfig, length: int, seed: int, va
 
 def make_loaders(
     cfg: SiamFCConfig, opts: RunOptions, rank: int, world: int
-) -> tuple[PairDataset, DataLoader, DataLoader]:
+) -> tuple[Dataset, DataLoader, DataLoader]:
     """Training pairs (a new draw every epoch) and fixed held-out validation pairs."""
     train_set = pair_sources(opts.data, cfg, cfg.pairs_per_epoch, opts.seed)
     val_set = pair_sources(opts.data, cfg, opts.val_pairs, 10_000 + opts.seed, validation=True)
@@ -379,7 +383,7 @@ class Run:
     device: torch.device
     rank: int
     world: int
-    train_set: PairDataset
+    train_set: Dataset  # PairDataset, FootagePairs or MixedPairs: all have set_epoch
     train_loader: DataLoader
     val_loader: DataLoader
 

@@ -50,7 +50,7 @@ def read_annotations(path: str | Path, frames: int) -> np.ndarray:
 
 
 def real_set_files(folder: str | Path = ANNOTATIONS_DIR) -> dict[str, Path]:
-    """The annotation file of each shipped clip: {'carphone_pristine_face': path, ...}."""
+    """Annotation files named after a shipped clip: {'carphone_pristine:carphone_face': path}."""
     files = {}
     for path in sorted(Path(folder).glob("*.txt")):
         clip = next((c for c in SHIPPED_VIDEOS if path.stem.startswith(c.split("_")[0])), None)

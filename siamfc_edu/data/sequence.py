@@ -9,10 +9,10 @@ import numpy as np
 
 @dataclass
 class Sequence:
-    """One video with one target: frame paths and one 0-based xywh box per frame (NaN if absent)."""
+    """One video with one target: its frames and one 0-based xywh box per frame (NaN if absent)."""
 
     name: str
-    frames: list[str]
+    frames: list  # image paths, or RGB arrays (frames decoded from a video)
     boxes: np.ndarray  # (N, 4) float64, 0-based [x, y, w, h]; NaN rows where the target is absent
     attributes: list[str] = field(default_factory=list)
     absent: np.ndarray | None = None  # (N,) bool, True where the target is not visible
