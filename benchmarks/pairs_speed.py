@@ -21,10 +21,12 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from siamfc_edu.boxes import xywh_to_cxcywh
 from siamfc_edu.config import SiamFCConfig
+from siamfc_edu.crops import context_size, crop_and_resize
 from siamfc_edu.data import FootagePairs, PairDataset, curate, make_dataset, read_vid
-from siamfc_edu.data.pairs import load_rgb, tracks_from_sequences
-from siamfc_edu.ops import context_size, crop_and_resize, mean_color, xywh_to_cxcywh
+from siamfc_edu.data.pairs import tracks_from_sequences
+from siamfc_edu.images import mean_color, read_image
 
 
 def baseline_pairs_per_second(root: Path, cfg: SiamFCConfig, n: int, batch_size: int = 8) -> float:
@@ -40,7 +42,7 @@ def baseline_pairs_per_second(root: Path, cfg: SiamFCConfig, n: int, batch_size:
         j = int(rng.choice(near))
         pair = []
         for k, out_size in ((i, cfg.exemplar_size), (j, cfg.instance_size)):
-            image = load_rgb(track.frames[k])
+            image = read_image(track.frames[k])
             cx, cy, w, h = xywh_to_cxcywh(track.boxes[k])
             side = context_size(w, h, cfg.context) * out_size / cfg.exemplar_size
             crop = crop_and_resize(image, (cx, cy), side, out_size, mean_color(image))

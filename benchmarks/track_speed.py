@@ -21,9 +21,9 @@ import numpy as np
 import torch
 
 from siamfc_edu.config import SiamFCConfig, get_preset
+from siamfc_edu.crops import context_size, crop_window
 from siamfc_edu.model import SiamFCNet, build_model, default_weights, load_weights
-from siamfc_edu.ops import context_size, crop_window, hann_window
-from siamfc_edu.tracker import SiamFCTracker
+from siamfc_edu.tracker import SiamFCTracker, hann_window
 
 
 class PlainSiamFC:

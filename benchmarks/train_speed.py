@@ -20,13 +20,14 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from siamfc_edu.boxes import xywh_to_cxcywh
 from siamfc_edu.config import SiamFCConfig, get_preset
+from siamfc_edu.crops import context_size
 from siamfc_edu.data import PairDataset, curate, is_curated, read_vid, tracks_from_sequences
 from siamfc_edu.data.curate import default_curated_dir
 from siamfc_edu.data.readers import find_vid_root
 from siamfc_edu.losses import labels_for
 from siamfc_edu.model import build_model
-from siamfc_edu.ops import context_size, xywh_to_cxcywh
 from siamfc_edu.train import make_optimizer, train_step
 
 

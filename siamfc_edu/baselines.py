@@ -16,10 +16,11 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from .ops import as_rgb_frame, check_box, xywh_to_cxcywh
-from .tracker import Tracker, read_frame
+from .boxes import check_box, xywh_to_cxcywh
+from .images import as_rgb_frame
+from .interface import Tracker
 
-__all__ = ["MILTracker", "NCCTracker", "Tracker", "read_frame"]
+__all__ = ["MILTracker", "NCCTracker", "Tracker"]
 
 
 # ----------------------------------------------------------------------------- NCC

@@ -40,14 +40,6 @@ def frame_count(source: str) -> int | None:
     return n if n > 0 else None
 
 
-def draw_box(frame: np.ndarray, box: np.ndarray, color=(255, 64, 64)) -> np.ndarray:
-    """A copy of the frame with the box drawn on it."""
-    out = frame.copy()
-    x, y, w, h = (int(round(v)) for v in box)
-    cv2.rectangle(out, (x, y), (x + w - 1, y + h - 1), color, 2)
-    return out
-
-
 def make_tracker(weights: str | None, preset: str, device: str | None):
     """The SiamFC tracker with the given weights, or the shipped ones for the preset."""
     from .config import get_preset
@@ -68,6 +60,7 @@ def cmd_track(args: argparse.Namespace) -> None:
     """Track one object through a video from its first-frame box; write boxes and a video."""
     from tqdm import tqdm
 
+    from . import viz
     from .data import iter_video
 
     frames = iter_video(args.video)
@@ -94,7 +87,7 @@ def cmd_track(args: argparse.Namespace) -> None:
                 out.parent.mkdir(parents=True, exist_ok=True)
                 fourcc = cv2.VideoWriter_fourcc(*"mp4v")
                 writer = cv2.VideoWriter(str(out), fourcc, args.fps, frame.shape[1::-1])
-            writer.write(cv2.cvtColor(draw_box(frame, box), cv2.COLOR_RGB2BGR))
+            writer.write(cv2.cvtColor(viz.draw_box(frame, box), cv2.COLOR_RGB2BGR))
     if writer is not None:
         writer.release()
     boxes_file.parent.mkdir(parents=True, exist_ok=True)

@@ -27,13 +27,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from .boxes import box_center
 from .data.sequence import Sequence
+from .interface import Tracker
 
 SUCCESS_THRESHOLDS = np.linspace(0, 1, 21)  # IoU thresholds of OTB's success plot
 PRECISION_THRESHOLDS = np.arange(0, 51)  # centre-error thresholds (px) of OTB's precision plot
@@ -82,9 +83,7 @@ def iou(pred: object, gt: object) -> np.ndarray:
 def center_error(pred: object, gt: object) -> np.ndarray:
     """Pixel distance between the box centres per frame (as got10k's); NaN where gt is absent."""
     pred, gt = _pair(pred, gt)
-    pred_centers = pred[:, :2] + (pred[:, 2:] - 1) / 2
-    gt_centers = gt[:, :2] + (gt[:, 2:] - 1) / 2
-    errors = np.sqrt(np.sum((pred_centers - gt_centers) ** 2, axis=1))
+    errors = np.linalg.norm(box_center(pred) - box_center(gt), axis=1)
     errors[~has_ground_truth(pred)] = np.inf  # no box from the tracker: a miss
     errors[~has_ground_truth(gt)] = np.nan  # no ground truth: not scored
     return errors
@@ -179,14 +178,8 @@ def _fps(frames: int, seconds: float) -> float:
     return frames / seconds if seconds > 0 else float("nan")
 
 
-class Trackable(Protocol):
-    """Anything with the got10k tracker interface: track(img_files, box) -> (boxes, times)."""
-
-    def track(self, img_files: list[str], box: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
-
-
 def evaluate_tracker(
-    tracker: Trackable, sequences: Iterable[Sequence], name: str | None = None
+    tracker: Tracker, sequences: Iterable[Sequence], name: str | None = None
 ) -> list[SequenceResult]:
     """One-pass evaluation: track each sequence from its first true box, once, never reset."""
     name = name or getattr(tracker, "name", None) or type(tracker).__name__
@@ -215,7 +208,7 @@ def start_frames(gt: np.ndarray, starts: int) -> list[int]:
 
 
 def evaluate_multistart(
-    tracker: Trackable, sequences: Iterable[Sequence], starts: int = 4, name: str | None = None
+    tracker: Tracker, sequences: Iterable[Sequence], starts: int = 4, name: str | None = None
 ) -> list[SequenceResult]:
     """Track each sequence from `starts` evenly spread frames (one result per run).
 

@@ -8,27 +8,19 @@ The interface is the got10k toolkit's: `init(image, box)`, `update(image) -> box
 
 from __future__ import annotations
 
-import time
-from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
 
 from .backbone import AlexNetEmbedding, fuse_for_inference
+from .boxes import check_box, xywh_to_cxcywh
 from .config import SiamFCConfig, get_preset
+from .crops import context_size, crop_and_resize
+from .images import as_rgb_frame, mean_color
+from .interface import Tracker
 from .model import SiamFCNet, build_model, default_weights, load_weights
-from .ops import (
-    as_rgb_frame,
-    check_box,
-    context_size,
-    crop_and_resize,
-    hann_window,
-    mean_color,
-    xywh_to_cxcywh,
-)
 
 
 def default_device() -> torch.device:
@@ -46,45 +38,11 @@ def crops_to_tensor(crops: list[np.ndarray], device: torch.device) -> torch.Tens
     return batch.permute(0, 3, 1, 2).float().contiguous(memory_format=torch.channels_last)
 
 
-def read_frame(path: str | Path) -> np.ndarray:
-    """Read an image file as RGB uint8, with an error that names the file if it cannot."""
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"image file not found: {path}")
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise ValueError(f"cannot decode image file {path} (not an image, or corrupt)")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-
-
-class Tracker(ABC):
-    """The got10k toolkit's tracker interface: init on the first frame, update on the others."""
-
-    name = "Tracker"
-
-    @abstractmethod
-    def init(self, image: np.ndarray, box: Sequence[float]) -> None:
-        """Learn the target from the first frame and its 0-based [x, y, w, h] box."""
-
-    @abstractmethod
-    def update(self, image: np.ndarray) -> np.ndarray:
-        """Locate the target in the next frame; return its box, float64 [x, y, w, h]."""
-
-    def track(
-        self, img_files: Sequence[str | Path | np.ndarray], box: Sequence[float]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Run over image files (or RGB arrays) from the first box: (N, 4) boxes, (N,) seconds."""
-        boxes = np.zeros((len(img_files), 4))
-        times = np.zeros(len(img_files))
-        for i, path in enumerate(img_files):
-            image = path if isinstance(path, np.ndarray) else read_frame(path)
-            start = time.perf_counter()
-            if i == 0:
-                self.init(image, box)
-                boxes[0] = check_box(box, image.shape)
-            else:
-                boxes[i] = self.update(image)
-            times[i] = time.perf_counter() - start
-        return boxes, times
+def hann_window(size: int) -> np.ndarray:
+    """A 2-D cosine (Hann) window of size x size that sums to 1: the tracker's motion prior."""
+    h = np.hanning(size)
+    window = np.outer(h, h)
+    return window / window.sum()
 
 
 class SiamFCTracker(Tracker):

@@ -8,7 +8,7 @@ import pytest
 
 from siamfc_edu.baselines import MILTracker, NCCTracker, Tracker, crop_with_border
 from siamfc_edu.evaluate import iou
-from siamfc_edu.tracker import read_frame as read_rgb
+from siamfc_edu.images import read_image as read_rgb
 
 HEIGHT, WIDTH, SIDE, FRAMES = 120, 160, 24, 15
 

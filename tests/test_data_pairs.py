@@ -10,10 +10,11 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
+from siamfc_edu.boxes import xywh_to_cxcywh
 from siamfc_edu.config import SiamFCConfig
+from siamfc_edu.crops import context_size, crop_window
 from siamfc_edu.data import PairDataset, curate, is_curated, read_vid
 from siamfc_edu.losses import labels_for
-from siamfc_edu.ops import context_size, crop_window, xywh_to_cxcywh
 
 CFG = SiamFCConfig()
 

@@ -1,4 +1,8 @@
-"""Dependencies run one way: the paper's pieces never import the course's tools."""
+"""The library's layers: no import cycle, and every import goes down the layer order.
+
+COURSE.md, "The library": the paper's pieces never import the course's tools, the tracker never
+imports training or data code, and the metrics need neither the network nor torch.
+"""
 
 import ast
 from pathlib import Path
@@ -6,44 +10,115 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "siamfc_edu"
-PAPER = {"config", "ops", "backbone", "head", "losses", "model", "tracker"}
-TOOLS = {"widgets", "checks", "cli", "train", "evaluate", "baselines"}
-# what each layer may not import (COURSE.md, "The library")
+
+# Each top-level module (or subpackage) of siamfc_edu and its layer: a module may import only
+# modules of a lower layer (the modules inside one subpackage may import each other).
+LAYER = {
+    "config": 0,
+    "boxes": 1,
+    "images": 1,
+    "crops": 2,
+    "backbone": 2,
+    "head": 2,
+    "losses": 2,
+    "interface": 2,
+    "model": 3,
+    "tracker": 4,
+    "baselines": 4,
+    "data": 4,
+    "evaluate": 5,
+    "train": 5,
+    "viz": 5,
+    "cli": 7,
+}
+# Beyond the order: what the evaluation code may not touch (its metrics serve any tracker).
 FORBIDDEN = {
-    **{name: TOOLS | {"data"} for name in PAPER},
-    "data": TOOLS | {"tracker"},
-    "evaluate": {"train", "cli", "widgets", "checks", "tracker"},
-    "baselines": {"train", "cli", "widgets", "checks", "evaluate"},
-    "train": {"cli", "widgets", "checks", "evaluate", "baselines", "tracker"},
+    "evaluate": {"tracker", "model", "backbone", "head", "train"},
+    "baselines": {"tracker", "model", "backbone", "head"},
 }
 
 
-def imported_modules(path: Path) -> set[str]:
-    """The siamfc_edu modules a file imports, by their first name inside the package."""
-    names = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.level > 0:
-            parts = (node.module or "").split(".")
-            if node.level == 1 and path.parent.name == "data":
-                names.add("data")  # a sibling inside data/
-            elif parts[0]:
-                names.add(parts[0])
-            else:
-                names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("siamfc_edu."):
-            names.add(node.module.split(".")[1])
+def module_name(path: Path) -> str:
+    """'siamfc_edu.data.pairs' for siamfc_edu/data/pairs.py; packages by their folder."""
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def resolve(importer: str, node: ast.ImportFrom) -> list[str]:
+    """The siamfc_edu modules one `from ... import ...` statement loads."""
+    if node.level:
+        package = (
+            importer if MODULES[importer].name == "__init__.py" else importer.rsplit(".", 1)[0]
+        )
+        base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+        target = f"{base}.{node.module}" if node.module else base
+    else:
+        target = node.module or ""
+    if not target.startswith("siamfc_edu"):
+        return []
+    found = [f"{target}.{a.name}" for a in node.names if f"{target}.{a.name}" in MODULES]
+    return found or [target]
+
+
+def imports_of(name: str) -> set[str]:
+    """The siamfc_edu modules a module imports, at any place in its file."""
+    found = set()
+    for node in ast.walk(ast.parse(MODULES[name].read_text())):
+        if isinstance(node, ast.ImportFrom):
+            found.update(resolve(name, node))
         elif isinstance(node, ast.Import):
-            names.update(
-                a.name.split(".")[1] for a in node.names if a.name.startswith("siamfc_edu.")
-            )
-    return names
+            found.update(a.name for a in node.names if a.name.startswith("siamfc_edu."))
+    return found
 
 
-@pytest.mark.parametrize("layer", sorted(FORBIDDEN))
-def test_layer_imports_nothing_above_it(layer):
-    files = (
-        sorted((PACKAGE / layer).rglob("*.py")) if layer == "data" else [PACKAGE / f"{layer}.py"]
-    )
-    for path in files:
-        bad = imported_modules(path) & FORBIDDEN[layer]
-        assert not bad, f"{path.relative_to(PACKAGE.parent)} imports {sorted(bad)}"
+def top(name: str) -> str:
+    """The layer a module belongs to: its first name inside the package."""
+    return name.split(".")[1] if name.count(".") else "__init__"
+
+
+GRAPH = {name: imports_of(name) for name in MODULES}
+
+
+def test_every_import_names_a_module_that_exists():
+    for name, targets in GRAPH.items():
+        missing = sorted(t for t in targets if t not in MODULES)
+        assert not missing, f"{name} imports {missing}, which do not exist"
+
+
+def test_the_layer_table_names_every_module_and_only_those():
+    layers = {top(name) for name in MODULES} - {"__init__"}
+    assert layers == set(LAYER), f"missing: {layers - set(LAYER)}, stale: {set(LAYER) - layers}"
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if top(n) != "__init__"))
+def test_imports_go_down_the_layers(name):
+    layer = top(name)
+    for target in GRAPH[name]:
+        other = top(target)
+        if other == layer:
+            continue
+        assert other != "__init__", f"{name} imports the package itself; import the module"
+        assert LAYER[other] < LAYER[layer], f"{name} (layer {layer}) imports {target} ({other})"
+        assert other not in FORBIDDEN.get(layer, ()), f"{name} may not import {target}"
+
+
+def test_no_import_cycle():
+    done, path = set(), []
+
+    def visit(name: str) -> None:
+        if name in path:
+            cycle = path[path.index(name) :] + [name]
+            pytest.fail("import cycle: " + " -> ".join(cycle))
+        if name in done:
+            return
+        path.append(name)
+        for target in sorted(GRAPH[name]):
+            visit(target)
+        path.pop()
+        done.add(name)
+
+    for name in sorted(MODULES):
+        visit(name)

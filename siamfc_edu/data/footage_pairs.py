@@ -26,14 +26,13 @@ import torch
 from torch.utils.data import Dataset
 
 from ..config import SiamFCConfig
+from ..crops import exemplar_crop, search_crop
 from .footage import SHIPPED_VIDEOS, iter_video, video_path
 from .generate import HELD_OUT_FRACTION
 from .pairs import (
     RGB_EIGENVALUES,
     RGB_EIGENVECTORS,
-    exemplar_crop,
     jitter,
-    search_crop,
     shifted_labels,
     to_tensor,
 )

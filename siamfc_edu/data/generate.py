@@ -27,7 +27,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..ops import xywh_to_otb, xywh_to_xyxy
+from ..boxes import xywh_to_otb, xywh_to_xyxy
 from .footage import read_video
 
 # OTB's attribute codes (plus FOC, which GOT-10k's absence label records), tagged by measurement

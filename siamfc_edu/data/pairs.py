@@ -24,44 +24,19 @@ import torch
 from torch.utils.data import Dataset
 
 from ..config import SiamFCConfig
+from ..crops import exemplar_crop, search_crop
+from ..images import mean_color, read_image
 from ..losses import labels_for
-from ..ops import context_size, crop_and_resize, mean_color, xywh_to_cxcywh
+from .curate import default_curated_dir, is_curated, load_curated
 from .readers import find_vid_root, read_got10k, read_vid
 from .sequence import Sequence
+from .tracks import Track, tracks_from_sequences
 
 # AlexNet's RGB principal components of ImageNet (0..255 scale): the authors' colour jitter
 RGB_EIGENVALUES = np.array([55.46, 4.794, 1.148])
 RGB_EIGENVECTORS = np.array(
     [[-0.5675, 0.7192, 0.4009], [-0.5808, -0.0045, -0.8140], [-0.5836, -0.6948, 0.4203]]
 )
-
-
-@dataclass
-class Track:
-    """The frames of one object that a pair can use: images, boxes, frame numbers, pad colours."""
-
-    name: str
-    frames: list[str]  # image paths (full frames, or curated crops)
-    boxes: np.ndarray  # (n, 4) 0-based xywh in those images
-    frame_ids: np.ndarray  # (n,) frame numbers in the original video: T is measured on these
-    pad_colors: np.ndarray | None = None  # (n, 3) the full frame's mean RGB (curated crops only)
-
-    def __len__(self) -> int:
-        return len(self.frames)
-
-
-def tracks_from_sequences(sequences: list[Sequence]) -> list[Track]:
-    """Keep the frames where the target is present; sequences with none are dropped."""
-    tracks = []
-    for seq in sequences:
-        present = np.isfinite(seq.boxes).all(axis=1)
-        if seq.absent is not None:
-            present &= ~np.asarray(seq.absent, bool)
-        ids = np.flatnonzero(present)
-        if len(ids):
-            frames = [seq.frames[i] for i in ids]
-            tracks.append(Track(seq.name, frames, seq.boxes[ids], ids))
-    return tracks
 
 
 def sample_frame_pair(
@@ -91,31 +66,6 @@ class PairPlan:
     gray: bool
 
 
-def exemplar_crop(
-    image: np.ndarray, box: np.ndarray, cfg: SiamFCConfig, pad: tuple, stretch: float = 1.0
-) -> np.ndarray:
-    """z: the context square sqrt((w+p)(h+p)) around the target, resized to 127 x 127."""
-    cx, cy, w, h = xywh_to_cxcywh(box)
-    side = context_size(w, h, cfg.context) * stretch
-    return crop_and_resize(image, (cx, cy), side, cfg.exemplar_size, pad)
-
-
-def search_crop(
-    image: np.ndarray,
-    box: np.ndarray,
-    cfg: SiamFCConfig,
-    pad: tuple,
-    stretch: float = 1.0,
-    shift: tuple[int, int] = (0, 0),
-) -> np.ndarray:
-    """x: the context square times 255/127 around the target (moved by shift px), resized to 255."""
-    cx, cy, w, h = xywh_to_cxcywh(box)
-    side = context_size(w, h, cfg.context) * cfg.instance_size / cfg.exemplar_size * stretch
-    per_pixel = side / cfg.instance_size  # frame pixels per search-image pixel
-    centre = (cx + shift[0] * per_pixel, cy + shift[1] * per_pixel)
-    return crop_and_resize(image, centre, side, cfg.instance_size, pad)
-
-
 def label_offset(shift: tuple[int, int], cfg: SiamFCConfig) -> tuple[float, float]:
     """Where the target lands on the score map, in cells, when x's window moved by shift px."""
     return (-shift[0] / cfg.total_stride, -shift[1] / cfg.total_stride)
@@ -139,14 +89,6 @@ def to_tensor(image: np.ndarray) -> torch.Tensor:
 def shifted_labels(cfg: SiamFCConfig, shift: tuple[int, int]) -> torch.Tensor:
     """The label map for a search crop moved by `shift` px (cached: shifts are a few integers)."""
     return labels_for(cfg, label_offset(shift, cfg)).float()
-
-
-def load_rgb(path: str) -> np.ndarray:
-    """An image as RGB uint8, or ValueError naming the file if it is missing or corrupt."""
-    image = cv2.imread(path, cv2.IMREAD_COLOR)
-    if image is None:
-        raise ValueError(f"cannot read the image {path} (missing or corrupt)")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
 class PairDataset(Dataset):
@@ -228,7 +170,7 @@ class PairDataset(Dataset):
             return tuple(track.pad_colors[k])
         return mean_color(image)
 
-    def _skip(self, error: ValueError) -> None:
+    def _skip(self, error: Exception) -> None:
         """Count and warn about an unreadable frame: the pair is redrawn, never mislabelled."""
         self.skipped += 1
         warnings.warn(f"{error}; skipped ({self.skipped} so far in this process)", stacklevel=3)
@@ -239,9 +181,9 @@ class PairDataset(Dataset):
             p = self.plan(index, attempt)
             track = self.tracks[p.track]
             try:
-                z_image = load_rgb(track.frames[p.z])
-                x_image = z_image if p.x == p.z else load_rgb(track.frames[p.x])
-            except ValueError as error:
+                z_image = read_image(track.frames[p.z])
+                x_image = z_image if p.x == p.z else read_image(track.frames[p.x])
+            except (OSError, ValueError) as error:
                 self._skip(error)
                 continue
             z_pad = self._pad_color(track, p.z, z_image)
@@ -271,9 +213,6 @@ def resolve_source(
     source: list[Sequence] | list[Track] | str | Path, cfg: SiamFCConfig, curated: bool | None
 ) -> tuple[list[Track], bool]:
     """The tracks to sample from, and whether they are curated crops."""
-    # imported here, not at the top, because curate imports Track from this module
-    from .curate import default_curated_dir, is_curated, load_curated
-
     if isinstance(source, list):
         if all(isinstance(item, Track) for item in source):
             return list(source), any(t.pad_colors is not None for t in source)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..ops import cxcywh_to_xywh, otb_to_xywh, xyxy_to_xywh
+from ..boxes import box_problem, cxcywh_to_xywh, otb_to_xywh, xyxy_to_xywh
 from .footage import IMAGE_SUFFIXES, list_images
 from .sequence import Sequence
 
@@ -69,21 +69,6 @@ def image_size(path: Path) -> tuple[int, int]:
             return image.size
     except (OSError, ValueError) as error:
         raise ValueError(f"cannot read the image {path}: {error}") from None
-
-
-def box_problem(box: np.ndarray, frame_size: tuple[int, int] | None) -> str | None:
-    """Why a 0-based xywh box is unusable (not finite, no area, outside the frame), or None."""
-    if not np.all(np.isfinite(box)):
-        return "not a number"
-    if box[2] <= 0 or box[3] <= 0:
-        return f"zero or negative size {box[2]:g}x{box[3]:g}"
-    if frame_size is not None:
-        width, height = frame_size
-        x1, y1 = box[0], box[1]
-        x2, y2 = box[0] + box[2] - 1, box[1] + box[3] - 1
-        if x2 < 0 or y2 < 0 or x1 > width - 1 or y1 > height - 1:
-            return f"box {np.round(box, 1).tolist()} outside the {width}x{height} frame"
-    return None
 
 
 def mark_defective(

@@ -1,10 +1,11 @@
-"""Box conventions, mean-padded crops against a naive reference, the Hann window, bad input."""
+"""Box conventions, mean-padded crops against a naive reference, frames, bad boxes."""
 
 import cv2
 import numpy as np
 import pytest
 
-from siamfc_edu import ops
+from siamfc_edu import boxes as B
+from siamfc_edu import crops, images
 
 
 def naive_crop(image, center, side, out_size, pad_color):
@@ -13,7 +14,7 @@ def naive_crop(image, center, side, out_size, pad_color):
     padded = np.empty((image.shape[0] + 2 * margin, image.shape[1] + 2 * margin, 3), np.uint8)
     padded[:] = np.round(pad_color).astype(np.uint8)
     padded[margin:-margin, margin:-margin] = image
-    x1, y1, side_px = ops.crop_window(center, side)
+    x1, y1, side_px = crops.crop_window(center, side)
     patch = padded[y1 + margin : y1 + margin + side_px, x1 + margin : x1 + margin + side_px]
     return cv2.resize(patch, (out_size, out_size), interpolation=cv2.INTER_LINEAR)
 
@@ -28,9 +29,9 @@ def test_box_conversions_round_trip():
     rng = np.random.default_rng(1)
     boxes = np.column_stack([rng.uniform(-5, 100, (50, 2)), rng.uniform(1, 60, (50, 2))])
     for to, back in [
-        (ops.xywh_to_cxcywh, ops.cxcywh_to_xywh),
-        (ops.xywh_to_xyxy, ops.xyxy_to_xywh),
-        (ops.xywh_to_otb, ops.otb_to_xywh),
+        (B.xywh_to_cxcywh, B.cxcywh_to_xywh),
+        (B.xywh_to_xyxy, B.xyxy_to_xywh),
+        (B.xywh_to_otb, B.otb_to_xywh),
     ]:
         np.testing.assert_allclose(back(to(boxes)), boxes)
         np.testing.assert_allclose(back(to(boxes[0])), boxes[0])
@@ -38,17 +39,17 @@ def test_box_conversions_round_trip():
 
 def test_box_conventions_on_a_known_box():
     box = [10, 20, 5, 4]  # pixels 10..14 across, 20..23 down
-    np.testing.assert_allclose(ops.xywh_to_cxcywh(box), [12, 21.5, 5, 4])
-    np.testing.assert_allclose(ops.xywh_to_xyxy(box), [10, 20, 14, 23])
-    np.testing.assert_allclose(ops.xywh_to_otb(box), [11, 21, 5, 4])
+    np.testing.assert_allclose(B.xywh_to_cxcywh(box), [12, 21.5, 5, 4])
+    np.testing.assert_allclose(B.xywh_to_xyxy(box), [10, 20, 14, 23])
+    np.testing.assert_allclose(B.xywh_to_otb(box), [11, 21, 5, 4])
     with pytest.raises(ValueError, match="4 numbers"):
-        ops.xywh_to_xyxy([1, 2, 3])
+        B.xywh_to_xyxy([1, 2, 3])
 
 
 def test_context_size_is_the_papers_formula():
     w, h = 40, 20
     p = 0.5 * (w + h)
-    assert ops.context_size(w, h) == pytest.approx(np.sqrt((w + p) * (h + p)))
+    assert crops.context_size(w, h) == pytest.approx(np.sqrt((w + p) * (h + p)))
 
 
 @pytest.mark.parametrize(
@@ -75,13 +76,13 @@ def test_context_size_is_the_papers_formula():
     ],
 )
 def test_crop_equals_naive_pad_then_crop(frame, center, side):
-    pad = ops.mean_color(frame)
-    ours = ops.crop_and_resize(frame, center, side, 64, pad)
+    pad = images.mean_color(frame)
+    ours = crops.crop_and_resize(frame, center, side, 64, pad)
     np.testing.assert_array_equal(ours, naive_crop(frame, center, side, 64, pad))
 
 
 def test_crop_is_padded_with_the_frame_mean(frame):
-    crop = ops.crop_and_resize(frame, (60, 45), 400, 127)
+    crop = crops.crop_and_resize(frame, (60, 45), 400, 127)
     expected = np.round(frame.reshape(-1, 3).mean(axis=0))
     np.testing.assert_allclose(crop[0, 0], expected, atol=1)
     np.testing.assert_allclose(crop[-1, -1], expected, atol=1)
@@ -90,32 +91,23 @@ def test_crop_is_padded_with_the_frame_mean(frame):
 def test_crop_centres_the_target():
     image = np.zeros((100, 100, 3), np.uint8)
     image[40:51, 30:41] = 255  # an 11x11 white square centred at (35, 45)
-    crop = ops.crop_and_resize(image, (35, 45), 33, 33)
+    crop = crops.crop_and_resize(image, (35, 45), 33, 33)
     ys, xs = np.nonzero(crop[:, :, 0] > 127)
     assert (xs.mean(), ys.mean()) == (16, 16)
 
 
-def test_hann_window():
-    w = ops.hann_window(272)
-    assert w.shape == (272, 272)
-    assert w.sum() == pytest.approx(1.0)
-    np.testing.assert_allclose(w, w.T)
-    np.testing.assert_allclose(w, w[::-1, ::-1])
-    assert w[0, 0] == 0 and w[135, 135] == w.max()
-
-
 def test_frames_are_converted_or_refused(frame):
     gray = frame[:, :, 0]
-    assert ops.as_rgb_frame(gray).shape == (90, 120, 3)
-    assert ops.as_rgb_frame(gray[:, :, None]).shape == (90, 120, 3)
+    assert images.as_rgb_frame(gray).shape == (90, 120, 3)
+    assert images.as_rgb_frame(gray[:, :, None]).shape == (90, 120, 3)
     rgba = np.dstack([frame, np.full((90, 120), 255, np.uint8)])
-    np.testing.assert_array_equal(ops.as_rgb_frame(rgba), frame)
+    np.testing.assert_array_equal(images.as_rgb_frame(rgba), frame)
     with pytest.raises(ValueError, match="uint8"):
-        ops.as_rgb_frame(frame.astype(np.float32))
+        images.as_rgb_frame(frame.astype(np.float32))
     with pytest.raises(ValueError, match="numpy array"):
-        ops.as_rgb_frame([[1, 2, 3]])
+        images.as_rgb_frame([[1, 2, 3]])
     with pytest.raises(ValueError, match="H x W x 3"):
-        ops.as_rgb_frame(np.zeros((4, 4, 2), np.uint8))
+        images.as_rgb_frame(np.zeros((4, 4, 2), np.uint8))
 
 
 @pytest.mark.parametrize(
@@ -132,4 +124,4 @@ def test_frames_are_converted_or_refused(frame):
 )
 def test_bad_boxes_are_refused(frame, box, message):
     with pytest.raises(ValueError, match=message):
-        ops.check_box(box, frame.shape)
+        B.check_box(box, frame.shape)
