@@ -88,7 +88,7 @@ PRESETS: dict[str, SiamFCConfig] = {
     # 17x fewer multiply-adds per search image. See README "The tiny preset".
     # Its tracker leans more on the motion prior (window 0.35) and searches wider scales (1.06):
     # chosen for the shipped weights on a generated validation split, not on the evaluation one
-    # (data/weights/MODEL_CARD.md).
+    # (siamfc_edu/assets/weights/MODEL_CARD.md).
     "tiny": SiamFCConfig(
         name="tiny",
         channels=(16, 48, 64, 64, 48),

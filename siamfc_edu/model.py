@@ -6,6 +6,7 @@ import dataclasses
 import os
 import pickle
 import re
+from importlib import resources
 from pathlib import Path
 
 import torch
@@ -15,7 +16,8 @@ from .backbone import AlexNetEmbedding
 from .config import SiamFCConfig, get_preset
 from .head import CorrelationHead
 
-WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "data" / "weights"
+# The shipped weights and their model card travel with the installed package (package data).
+WEIGHTS_DIR = Path(str(resources.files("siamfc_edu") / "assets" / "weights"))
 CHECKPOINT_FORMAT = "siamfc-edu/1"
 
 
@@ -124,6 +126,6 @@ def load_weights(
 
 
 def default_weights(preset: str = "tiny") -> Path:
-    """Where the project's shipped weights for a preset live (data/weights/)."""
+    """Where the project's shipped weights for a preset live (siamfc_edu/assets/weights/)."""
     name = {"tiny": "siamfc_tiny.pth"}.get(preset, f"siamfc_{preset}.pth")
     return Path(os.environ.get("SIAMFC_EDU_WEIGHTS_DIR", WEIGHTS_DIR)) / name

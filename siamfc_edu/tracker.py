@@ -1,23 +1,38 @@
 """The SiamFC tracker (Section 2.4): search a scale pyramid for the exemplar, frame after frame.
 
-Per frame: crop the search region at 3 scales around the last position, embed the crops, correlate
-them with the exemplar embedding computed once in the first frame, upsample the 17x17 score maps
-x16 (bicubic), penalise scale changes, add a cosine window, and move to the peak.
-The interface is the got10k toolkit's: `init(image, box)`, `update(image) -> box`, `track(...)`.
+First frame (`init`): cut the exemplar z around the target (context square, 127 x 127) and embed
+it once: phi(z). Every other frame (`step`), in this order:
+
+1. the scale pyramid: search regions of the last size times s^k (k = -1, 0, 1 for 3 scales),
+   cut around the last position and resized to 255 x 255;
+2. the score maps: f(z, x) = 0.001 * phi(z) * phi(x) + b, one 17 x 17 map per scale;
+3. upsampling: each map x16 with bicubic interpolation (17 -> 272), for a sub-cell peak;
+4. the scale penalty: every scale but the current one is multiplied by 0.9745; the scale with the
+   highest peak wins;
+5. the cosine window: the chosen map, normalised to sum 1, is mixed with a Hann window (the
+   target moves little between frames);
+6. the displacement: the peak's offset from the centre, from upsampled cells to score-map cells
+   (/16), to search-crop pixels (x8, the total stride), to frame pixels (x side / 255);
+7. the new state: the centre moves to the peak; the size moves only part of the way towards the
+   chosen scale (damping 0.59).
+
+`step` returns all of it as a `TrackStep`; `update` is `step(image).box`. The interface is the
+got10k toolkit's: `init(image, box)`, `update(image) -> box`, `track(img_files, box)`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 import torch
 
 from .backbone import AlexNetEmbedding, fuse_for_inference
-from .boxes import check_box, xywh_to_cxcywh
+from .boxes import box_center, center_box, check_box
 from .config import SiamFCConfig, get_preset
-from .crops import context_size, crop_and_resize
+from .crops import crop_and_resize, exemplar_crop, search_side
 from .images import as_rgb_frame, mean_color
 from .interface import Tracker
 from .model import SiamFCNet, build_model, default_weights, load_weights
@@ -28,7 +43,7 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def crops_to_tensor(crops: list[np.ndarray], device: torch.device) -> torch.Tensor:
+def crops_to_tensor(crops: list[np.ndarray] | np.ndarray, device: torch.device) -> torch.Tensor:
     """H x W x 3 uint8 crops -> a (B, 3, H, W) float32 batch with values 0..255.
 
     The batch stays channels-last in memory (the layout the crops already have), which the
@@ -38,11 +53,64 @@ def crops_to_tensor(crops: list[np.ndarray], device: torch.device) -> torch.Tens
     return batch.permute(0, 3, 1, 2).float().contiguous(memory_format=torch.channels_last)
 
 
+def scale_factors(cfg: SiamFCConfig) -> np.ndarray:
+    """The pyramid's factors s^k, k = -(n-1)/2 .. (n-1)/2: [1/1.0375, 1, 1.0375] for SiamFC-3s."""
+    n = cfg.scale_num
+    return cfg.scale_step ** (np.arange(n) - (n - 1) / 2)
+
+
+def scale_penalties(cfg: SiamFCConfig) -> np.ndarray:
+    """One factor per scale: 1 for keeping the current size, scale_penalty for changing it."""
+    penalty = np.full(cfg.scale_num, cfg.scale_penalty, dtype=np.float32)
+    penalty[cfg.scale_num // 2] = 1.0
+    return penalty
+
+
+def upsample(scores: np.ndarray, size: int) -> np.ndarray:
+    """Each (17 x 17) score map resized to size x size with bicubic interpolation."""
+    return np.stack([cv2.resize(s, (size, size), interpolation=cv2.INTER_CUBIC) for s in scores])
+
+
+def normalise(score_map: np.ndarray) -> np.ndarray:
+    """The map shifted to a minimum of 0 and scaled to sum 1, like the window it is mixed with."""
+    shifted = score_map - score_map.min()
+    return shifted / (shifted.sum() + 1e-16)
+
+
 def hann_window(size: int) -> np.ndarray:
     """A 2-D cosine (Hann) window of size x size that sums to 1: the tracker's motion prior."""
     h = np.hanning(size)
     window = np.outer(h, h)
     return window / window.sum()
+
+
+@dataclass(frozen=True)
+class TrackStep:
+    """Everything one frame of SiamFC computed, in the order it computed it (S scales)."""
+
+    # 1. the scale pyramid
+    scale_factors: np.ndarray  # (S,) s^k
+    search_sides: np.ndarray  # (S,) side of each search region in frame pixels
+    search_crops: np.ndarray  # (S, 255, 255, 3) uint8 RGB: the search images x
+    # 2-4. score maps, upsampling, scale penalty
+    raw_scores: np.ndarray  # (S, 17, 17) f(z, x) for each scale
+    upsampled: np.ndarray  # (S, 272, 272) bicubic x16
+    penalty: np.ndarray  # (S,) 1 for the current scale, scale_penalty for the others
+    penalised: np.ndarray  # (S, 272, 272) upsampled * penalty
+    best_scale: int  # the scale whose penalised map has the highest peak
+    # 5. the cosine window on the chosen map
+    normalised: np.ndarray  # (272, 272) the chosen map, minimum 0, sum 1
+    window: np.ndarray  # (272, 272) the Hann window, sum 1
+    windowed: np.ndarray  # (272, 272) (1 - influence) * normalised + influence * window
+    # 6. the displacement of the peak from the centre, (dx, dy) in each unit
+    peak: tuple[int, int]  # (row, col) of the maximum of `windowed`
+    displacement_cells: np.ndarray  # in score-map cells (1 cell = total stride = 8 crop px)
+    displacement_crop: np.ndarray  # in search-crop pixels
+    displacement_frame: np.ndarray  # in frame pixels
+    # 7. the new state
+    center: np.ndarray  # (cx, cy) the target's new centre in the frame
+    scale: float  # its size relative to the first frame, after damping
+    box: np.ndarray  # [x, y, w, h] 0-based
 
 
 class SiamFCTracker(Tracker):
@@ -66,10 +134,10 @@ class SiamFCTracker(Tracker):
                 self.device, memory_format=torch.channels_last
             )
         self.embed = backbone
-        n = self.cfg.scale_num
-        self.scale_factors = self.cfg.scale_step ** (np.arange(n) - (n - 1) / 2)
+        self.scale_factors = scale_factors(self.cfg)
+        self.penalty = scale_penalties(self.cfg)
         self.window = hann_window(self.cfg.upscale_size)
-        self.last_response: np.ndarray | None = None  # for figures: the chosen, windowed map
+        self.kernel: torch.Tensor | None = None  # phi(z), set by init
 
     @classmethod
     def from_weights(
@@ -83,73 +151,79 @@ class SiamFCTracker(Tracker):
 
     @torch.inference_mode()
     def init(self, image: np.ndarray, box: Sequence[float]) -> None:
-        """Remember the target: its centre, its size and the embedding of its exemplar crop."""
+        """Remember the target: its centre, its size and the embedding of its exemplar crop z."""
         image = as_rgb_frame(image)
-        cx, cy, w, h = xywh_to_cxcywh(check_box(box, image.shape))
-        self.center = np.array([cx, cy])
-        self.base_size = np.array([w, h])  # the target's size in the first frame
+        box = check_box(box, image.shape)
+        self.center = box_center(box)
+        self.base_size = box[2:].copy()  # the target's size in the first frame
         self.scale = 1.0  # current size = base_size * scale
-        self.base_z_side = context_size(w, h, self.cfg.context)
-        self.base_x_side = self.base_z_side * self.cfg.instance_size / self.cfg.exemplar_size
-        z = crop_and_resize(
-            image, self.center, self.base_z_side, self.cfg.exemplar_size, mean_color(image)
-        )
-        self.kernel = self.embed(crops_to_tensor([z], self.device))
+        self.base_x_side = search_side(box[2], box[3], self.cfg)  # search region at scale 1
+        self.exemplar = exemplar_crop(image, box, self.cfg, mean_color(image))  # z, 127 x 127
+        self.kernel = self.embed(crops_to_tensor([self.exemplar], self.device))  # phi(z)
 
     # ------------------------------------------------------------------ every other frame
 
-    @torch.inference_mode()
     def update(self, image: np.ndarray) -> np.ndarray:
         """Locate the target in a new frame; return its box, 0-based [x, y, w, h]."""
-        image = as_rgb_frame(image)
-        responses = self.score_maps(image)
-        best = self.pick_scale(responses)
-        dx, dy = self.peak_displacement(responses[best], self.scale_factors[best])
-        self.move(dx, dy, self.scale_factors[best], image.shape)
-        return self.box()
-
-    def search_crops(self, image: np.ndarray) -> list[np.ndarray]:
-        """The search region at every scale of the pyramid, each resized to 255 x 255."""
-        pad = mean_color(image)
-        sides = self.base_x_side * self.scale * self.scale_factors
-        return [crop_and_resize(image, self.center, s, self.cfg.instance_size, pad) for s in sides]
+        return self.step(image).box
 
     @torch.inference_mode()
-    def score_maps(self, image: np.ndarray) -> np.ndarray:
-        """One upsampled (272 x 272) score map per scale, with the scale penalty applied."""
-        x = crops_to_tensor(self.search_crops(image), self.device)
-        scores = self.net.head(self.kernel, self.embed(x))[:, 0].float().cpu().numpy()
-        size = (self.cfg.upscale_size, self.cfg.upscale_size)
-        penalty = np.full(self.cfg.scale_num, self.cfg.scale_penalty, dtype=np.float32)
-        penalty[self.cfg.scale_num // 2] = 1.0  # no penalty for keeping the current size
-        maps = [cv2.resize(score, size, interpolation=cv2.INTER_CUBIC) for score in scores]
-        return np.stack(maps) * penalty[:, None, None]
+    def step(self, image: np.ndarray) -> TrackStep:
+        """One frame of SiamFC, steps 1-7 of the module docstring, with every intermediate."""
+        if self.kernel is None:
+            raise RuntimeError("the tracker has no target yet: call init(frame, box) first")
+        image = as_rgb_frame(image)
+        cfg = self.cfg
+        sides = self.base_x_side * self.scale * self.scale_factors  # 1. the scale pyramid
+        crops = self.search_crops(image, sides)
+        raw = self.score(crops)  # 2. f(z, x) per scale
+        upsampled = upsample(raw, cfg.upscale_size)  # 3. x16 bicubic
+        penalised = upsampled * self.penalty[:, None, None]  # 4. the scale penalty
+        best = int(penalised.reshape(len(sides), -1).max(axis=1).argmax())
+        normalised = normalise(penalised[best])  # 5. the cosine window
+        windowed = (1 - cfg.window_influence) * normalised + cfg.window_influence * self.window
+        row, col = np.unravel_index(windowed.argmax(), windowed.shape)  # 6. the displacement
+        cells, crop_px, frame_px = self.displacement(int(row), int(col), sides[best])
+        center, scale = self.next_state(frame_px, self.scale_factors[best], image.shape)  # 7.
+        self.center, self.scale = center, scale  # the only change of state after init
+        return TrackStep(
+            self.scale_factors, sides, crops, raw, upsampled, self.penalty, penalised, best,
+            normalised, self.window, windowed, (int(row), int(col)), cells, crop_px, frame_px,
+            center, scale, self.box(),
+        )  # fmt: skip
 
-    def pick_scale(self, responses: np.ndarray) -> int:
-        """The scale whose (penalised) score map has the highest peak."""
-        return int(responses.reshape(len(responses), -1).max(axis=1).argmax())
+    def search_crops(self, image: np.ndarray, sides: np.ndarray) -> np.ndarray:
+        """The search region at every scale, centred on the last position, each 255 x 255."""
+        pad = mean_color(image)
+        size = self.cfg.instance_size
+        return np.stack([crop_and_resize(image, self.center, s, size, pad) for s in sides])
 
-    def peak_displacement(self, response: np.ndarray, scale_factor: float) -> tuple[float, float]:
-        """Where the peak of the windowed map lies, relative to the centre, in frame pixels."""
-        response = response - response.min()
-        response = response / (response.sum() + 1e-16)
-        wi = self.cfg.window_influence
-        response = (1 - wi) * response + wi * self.window
-        self.last_response = response
-        row, col = np.unravel_index(response.argmax(), response.shape)
-        disp = np.array([col, row]) - (self.cfg.upscale_size - 1) / 2  # in upsampled cells
-        disp = disp * self.cfg.total_stride / self.cfg.response_up  # in search-crop pixels
-        disp = disp * self.base_x_side * self.scale * scale_factor / self.cfg.instance_size
-        return float(disp[0]), float(disp[1])
+    def score(self, crops: np.ndarray) -> np.ndarray:
+        """The raw 17 x 17 score map f(z, x) of every search crop: (S, 17, 17)."""
+        x = crops_to_tensor(crops, self.device)
+        return self.net.head(self.kernel, self.embed(x))[:, 0].float().cpu().numpy()
 
-    def move(self, dx: float, dy: float, scale_factor: float, frame_shape: tuple) -> None:
-        """Shift the centre to the peak and damp the size change (scale learning rate)."""
+    def displacement(
+        self, row: int, col: int, side: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The peak's (dx, dy) from the centre in score-map cells, search-crop px and frame px."""
+        cfg = self.cfg
+        upsampled_cells = np.array([col, row]) - (cfg.upscale_size - 1) / 2
+        cells = upsampled_cells / cfg.response_up
+        crop_px = cells * cfg.total_stride
+        frame_px = crop_px * side / cfg.instance_size
+        return cells, crop_px, frame_px
+
+    def next_state(
+        self, frame_px: np.ndarray, scale_factor: float, frame_shape: tuple[int, ...]
+    ) -> tuple[np.ndarray, float]:
+        """The centre moved to the peak (kept in the frame), the scale damped by scale_lr."""
         height, width = frame_shape[:2]
-        self.center = np.clip(self.center + [dx, dy], 0, [width - 1, height - 1])
+        center = np.clip(self.center + frame_px, 0, [width - 1, height - 1])
         damped = (1 - self.cfg.scale_lr) + self.cfg.scale_lr * scale_factor
-        self.scale = float(np.clip(self.scale * damped, self.cfg.min_scale, self.cfg.max_scale))
+        scale = float(np.clip(self.scale * damped, self.cfg.min_scale, self.cfg.max_scale))
+        return center, scale
 
     def box(self) -> np.ndarray:
         """The current target box, 0-based [x, y, w, h]."""
-        w, h = self.base_size * self.scale
-        return np.array([self.center[0] - (w - 1) / 2, self.center[1] - (h - 1) / 2, w, h])
+        return center_box(self.center, self.base_size * self.scale)

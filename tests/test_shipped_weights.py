@@ -1,4 +1,4 @@
-"""The weights shipped in data/weights/: safe to load, small, and they track a real face."""
+"""The shipped weights (siamfc_edu/assets/weights/): safe to load, small, they track a face."""
 
 import numpy as np
 import pytest
@@ -13,14 +13,14 @@ ANNOTATIONS = WEIGHTS_DIR.parent / "annotations" / "carphone_face.txt"
 
 def test_tiny_weights_are_small_and_load_safely():
     path = default_weights("tiny")
-    assert path.is_file(), f"missing {path}: see data/weights/MODEL_CARD.md to rebuild it"
+    assert path.is_file(), f"missing {path}: see its MODEL_CARD.md to rebuild it"
     assert path.stat().st_size < 10 * 2**20
     model, cfg = load_weights(path)  # weights_only=True inside
     assert cfg.name == "tiny" and not model.training
 
 
 def test_tiny_weights_track_the_face_in_carphone_through_all_120_frames():
-    """Hand-drawn boxes on 25 frames (data/annotations/carphone_face.txt); init on the first."""
+    """Hand-drawn boxes on 25 frames (assets/annotations/carphone_face.txt); init on the first."""
     annotated = np.loadtxt(ANNOTATIONS, delimiter=",", comments="#")
     frames = read_video("carphone_pristine")
     assert len(frames) == 120

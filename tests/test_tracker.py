@@ -105,7 +105,7 @@ def test_real_network_runs_on_a_real_frame(preset, carphone_frames):
     tracker.init(carphone_frames[0], [60, 30, 50, 60])
     box = tracker.update(carphone_frames[1])
     assert box.shape == (4,) and np.isfinite(box).all()
-    assert tracker.last_response.shape == (cfg.upscale_size, cfg.upscale_size)
+    assert tracker.step(carphone_frames[2]).windowed.shape == (cfg.upscale_size, cfg.upscale_size)
 
 
 def test_gray_and_rgba_frames_are_accepted():
@@ -143,3 +143,91 @@ def test_hann_window():
     np.testing.assert_allclose(w, w.T)
     np.testing.assert_allclose(w, w[::-1, ::-1])
     assert w[0, 0] == 0 and w[135, 135] == w.max()
+
+
+# ----------------------------------------------------------------------------- step()
+
+
+def test_update_is_the_box_of_step_over_a_whole_clip(carphone_frames):
+    by_update, by_step = SiamFCTracker.from_weights(device="cpu"), None
+    by_step = SiamFCTracker.from_weights(device="cpu")
+    for tracker in (by_update, by_step):
+        tracker.init(carphone_frames[0], [63, 42, 42, 54])
+    for frame in carphone_frames[1:]:
+        np.testing.assert_array_equal(by_update.update(frame), by_step.step(frame).box)
+
+
+def test_step_before_init_is_refused():
+    frames, _ = moving_square_scene(1)
+    with pytest.raises(RuntimeError, match="call init"):
+        hand_made_tracker().update(frames[0])
+
+
+def test_step_fields_match_a_hand_computation():
+    """On the hand-made embedding, every field of TrackStep against the paper's formulas."""
+    frames, truth = moving_square_scene(2)
+    tracker = hand_made_tracker()
+    tracker.init(frames[0], truth[0])
+    center, scale, kernel = tracker.center.copy(), tracker.scale, tracker.kernel.clone()
+    step = tracker.step(frames[1])
+    cfg = tracker.cfg
+
+    # 1. the pyramid: sides s^k times the search side, crops around the old centre
+    np.testing.assert_allclose(step.scale_factors, [1 / 1.0375, 1, 1.0375])
+    side = np.sqrt(np.prod(truth[0, 2:] + 0.5 * truth[0, 2:].sum())) * 255 / 127
+    np.testing.assert_allclose(step.search_sides, side * step.scale_factors)
+    assert step.search_crops.shape == (3, 255, 255, 3) and step.search_crops.dtype == np.uint8
+    # 2. raw scores: phi(z) slid over phi(x), a plain loop of dot products
+    phi_z = PixelBlockEmbedding()(torch.from_numpy(tracker.exemplar).permute(2, 0, 1)[None].float())
+    for k in range(3):
+        x = torch.from_numpy(step.search_crops[k]).permute(2, 0, 1)[None].float()
+        phi_x = PixelBlockEmbedding()(x)[0]
+        expected = np.array(
+            [[float((phi_z[0] * phi_x[:, i : i + 15, j : j + 15]).sum()) for j in range(17)]
+             for i in range(17)]
+        )  # fmt: skip
+        np.testing.assert_allclose(step.raw_scores[k], expected, rtol=1e-3, atol=5e-3)  # float32
+    # 3-4. upsampling and penalty
+    np.testing.assert_allclose(
+        step.upsampled[1], cv2.resize(step.raw_scores[1], (272, 272), interpolation=cv2.INTER_CUBIC)
+    )
+    np.testing.assert_allclose(step.penalty, [0.9745, 1, 0.9745])
+    np.testing.assert_allclose(step.penalised, step.upsampled * step.penalty[:, None, None])
+    assert step.best_scale == int(np.argmax(step.penalised.reshape(3, -1).max(axis=1)))
+    # 5. normalised map and window
+    chosen = step.penalised[step.best_scale]
+    np.testing.assert_allclose(
+        step.normalised, (chosen - chosen.min()) / (chosen - chosen.min()).sum()
+    )
+    wi = cfg.window_influence
+    np.testing.assert_allclose(step.windowed, (1 - wi) * step.normalised + wi * step.window)
+    # 6. the peak and its displacement in each unit
+    row, col = np.unravel_index(step.windowed.argmax(), (272, 272))
+    assert step.peak == (row, col)
+    cells = (np.array([col, row]) - 135.5) / 16
+    np.testing.assert_allclose(step.displacement_cells, cells)
+    np.testing.assert_allclose(step.displacement_crop, cells * 8)
+    best_side = step.search_sides[step.best_scale]
+    np.testing.assert_allclose(step.displacement_frame, cells * 8 * best_side / 255)
+    # 7. the new state, and nothing else changed
+    np.testing.assert_allclose(step.center, center + step.displacement_frame)
+    damped = 0.41 + 0.59 * step.scale_factors[step.best_scale]
+    assert step.scale == pytest.approx(scale * damped)
+    np.testing.assert_allclose(step.box[2:], truth[0, 2:] * step.scale)
+    np.testing.assert_allclose(step.box[:2] + (step.box[2:] - 1) / 2, step.center)
+    assert torch.equal(tracker.kernel, kernel)
+
+
+def test_step_displacement_follows_a_known_jump():
+    """A target moved by (24, 16) px: the displacement in frame px, and x 255/side in crop px."""
+    frames, truth = moving_square_scene(2)
+    tracker = hand_made_tracker(window_influence=0.0, scale_penalty=1.0, scale_num=1)
+    tracker.init(frames[0], truth[0])
+    jump = np.full_like(frames[0], 128)
+    x, y, w, h = truth[0].astype(int)
+    jump[y + 16 : y + 16 + h, x + 24 : x + 24 + w] = frames[0][y : y + h, x : x + w]
+    step = tracker.step(jump)
+    np.testing.assert_allclose(step.displacement_frame, [24, 16], atol=1.0)
+    side = step.search_sides[0]
+    np.testing.assert_allclose(step.displacement_crop, np.array([24, 16]) * 255 / side, atol=1.5)
+    np.testing.assert_allclose(step.displacement_cells, step.displacement_crop / 8)

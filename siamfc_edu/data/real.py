@@ -1,15 +1,16 @@
 """The real evaluation set: one object in each shipped clip, boxes drawn by hand every 5th frame.
 
-The boxes live in `data/annotations/<clip>_<object>.txt` (rows: frame, x, y, w, h; NaN where the
-object is not visible); each file's header says how they were made. Only the hand-drawn frames
-are ground truth: the frames in between are NaN, so evaluation neither rewards nor punishes a
-tracker there. `data/annotations/validation/` holds other objects of the same clips, boxed the
-same way, for choosing settings: the evaluation set is only for reporting.
+The boxes live in `siamfc_edu/assets/annotations/<clip>_<object>.txt` (rows: frame, x, y, w, h;
+NaN where the object is not visible); each file's header says how they were made. Only the
+hand-drawn frames are ground truth: the frames in between are NaN, so evaluation neither rewards
+nor punishes a tracker there. `assets/annotations/validation/` holds other objects of the same
+clips, boxed the same way, for choosing settings: the evaluation set is only for reporting.
 """
 
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +19,11 @@ from .footage import SHIPPED_VIDEOS, read_video
 from .generate import HELD_OUT_FRACTION
 from .sequence import Sequence
 
+# The hand-drawn boxes travel with the installed package (package data).
 ANNOTATIONS_DIR = Path(
     os.environ.get(
         "SIAMFC_EDU_ANNOTATIONS_DIR",
-        Path(__file__).resolve().parents[2] / "data" / "annotations",
+        str(resources.files("siamfc_edu") / "assets" / "annotations"),
     )
 )
 
