@@ -25,7 +25,7 @@ from siamfc_edu.boxes import xywh_to_cxcywh
 from siamfc_edu.config import SiamFCConfig
 from siamfc_edu.crops import context_size, crop_and_resize
 from siamfc_edu.data import FootagePairs, PairDataset, curate, make_dataset, read_vid
-from siamfc_edu.data.pairs import tracks_from_sequences
+from siamfc_edu.data.tracks import tracks_from_sequences
 from siamfc_edu.images import mean_color, read_image
 
 

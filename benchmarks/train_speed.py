@@ -25,7 +25,7 @@ from siamfc_edu.config import SiamFCConfig, get_preset
 from siamfc_edu.crops import context_size
 from siamfc_edu.data import PairDataset, curate, is_curated, read_vid, tracks_from_sequences
 from siamfc_edu.data.curate import default_curated_dir
-from siamfc_edu.data.readers import find_vid_root
+from siamfc_edu.data.layouts.vid import find_vid_root
 from siamfc_edu.losses import labels_for
 from siamfc_edu.model import build_model
 from siamfc_edu.train import make_optimizer, train_step

@@ -29,10 +29,11 @@ from siamfc_edu.baselines import MILTracker, NCCTracker
 from siamfc_edu.config import get_preset
 from siamfc_edu.data import read_otb, read_real_set
 from siamfc_edu.data.real import VALIDATION_DIR
+from siamfc_edu.data.sources import pair_sources
 from siamfc_edu.evaluate import evaluate_multistart, summarize
 from siamfc_edu.model import build_model, load_weights, save_weights
 from siamfc_edu.tracker import SiamFCTracker
-from siamfc_edu.train import RunOptions, pair_sources, reestimate_batch_norm, train
+from siamfc_edu.train import RunOptions, reestimate_batch_norm, train
 
 SOURCES = {"generated": "{generated}", "footage": "footage", "mix": "{generated}:0.5,footage:0.5"}
 

@@ -3,8 +3,9 @@
     python experiments/tune_tracker.py --weights runs/ship-mix/weights.pth
 
 The validation set is other objects of the shipped clips, boxed by hand like the evaluation set
-(`siamfc_edu/assets/annotations/validation/`). Every (window influence, scale step, scale damping) of a small
-grid is scored by multi-start AUC (4 starts per object); the table is printed best first.
+(`siamfc_edu/assets/annotations/validation/`). Every (window influence, scale step, scale
+damping) of a small grid is scored by multi-start AUC (4 starts per object); the table is
+printed best first.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 siamfc-edu track VIDEO --box x,y,w,h [--weights FILE] [--out tracked.mp4]
 siamfc-edu make-data --out DIR --videos N --seed S
 siamfc-edu train --preset tiny --data DIR --out RUN_DIR
+    (also: python -m siamfc_edu.train ..., torchrun --nproc_per_node N -m siamfc_edu.train ...)
 siamfc-edu evaluate --trackers siamfc,ncc,mil --data DIR
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import sys
 from pathlib import Path
 
@@ -111,11 +113,76 @@ def cmd_curate(args: argparse.Namespace) -> None:
     curate(find_vid_root(args.data), args.out)
 
 
+RECIPE_FIELDS = (  # the preset's training numbers, each an option that overrides it
+    "epochs",
+    "pairs_per_epoch",
+    "batch_size",
+    "lr_initial",
+    "lr_final",
+    "momentum",
+    "weight_decay",
+    "max_frame_gap",
+    "r_pos",
+)
+INT_FIELDS = ("epochs", "pairs_per_epoch", "batch_size", "max_frame_gap")
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    """The training options, shared by `siamfc-edu train` and `python -m siamfc_edu.train`."""
+    parser.add_argument("--preset", default="tiny", help="tiny, paper (SiamFC-3s) or SiamFC")
+    parser.add_argument(
+        "--data",
+        required=True,
+        help="a VID / GOT-10k root, 'footage', a video or image folder, or weighted sources: "
+        "data/generated:0.5,footage:0.5",
+    )
+    parser.add_argument("--out", required=True, help="the run directory")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=2, help="DataLoader worker processes")
+    parser.add_argument("--val-pairs", type=int, default=256)
+    parser.add_argument("--resume", action="store_true", help="continue from RUN_DIR/checkpoint")
+    parser.add_argument("--device", help="cpu, cuda, cuda:1 (default: the GPU when there is one)")
+    parser.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
+    parser.add_argument("--stop-after", type=int, help="stop after this many epochs (resume later)")
+    parser.add_argument(
+        "--bn-batches", type=int, default=0, help="re-estimate batch norm on N batches at the end"
+    )
+    for name in RECIPE_FIELDS:
+        kind = int if name in INT_FIELDS else float
+        parser.add_argument(f"--{name.replace('_', '-')}", type=kind, help="overrides the preset")
+
+
+def train_from_args(args: argparse.Namespace) -> Path:
+    """Build the preset and the run options from parsed arguments, and train."""
+    from .config import get_preset, quick_mode
+    from .train import RunOptions, train
+
+    overrides = {k: getattr(args, k) for k in RECIPE_FIELDS if getattr(args, k) is not None}
+    if quick_mode():
+        overrides.setdefault("epochs", 2)
+        overrides.setdefault("pairs_per_epoch", 64)
+    cfg = get_preset(args.preset, **overrides)
+    opts = RunOptions(
+        data=args.data,
+        out=Path(args.out),
+        seed=args.seed,
+        workers=args.workers,
+        val_pairs=args.val_pairs,
+        resume=args.resume,
+        device=args.device,
+        amp=not args.no_amp,
+        stop_after=args.stop_after,
+        bn_batches=args.bn_batches,
+    )
+    final = train(cfg, opts)
+    if final.is_file() and int(os.environ.get("RANK", "0")) == 0:
+        print(f"weights: {final}  (log: {opts.out / 'log.csv'}, curve: {opts.out / 'loss.png'})")
+    return final
+
+
 def cmd_train(args: argparse.Namespace) -> None:
     """Train a preset on a data set (see `siamfc_edu.train`)."""
-    from .train import run_from_args
-
-    run_from_args(args)
+    train_from_args(args)
 
 
 def evaluation_sequences(root: str | Path) -> list:
@@ -194,10 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
     curate.add_argument("--out", help="where to write the crops (default: beside the data)")
     curate.set_defaults(func=cmd_curate)
 
-    from .train import add_arguments
-
     train = sub.add_parser("train", help="train SiamFC on a VID-layout data set")
-    add_arguments(train)
+    add_train_arguments(train)
     train.set_defaults(func=cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="OTB one-pass evaluation of several trackers")
@@ -229,6 +294,26 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("siamfc-edu: interrupted", file=sys.stderr)
         return 130
+    return 0
+
+
+def train_main(argv: list[str] | None = None) -> int:
+    """`python -m siamfc_edu.train ...`, also under torchrun: `siamfc-edu train` on its own."""
+    from .train import TrainingError
+    from .train.loop import end_processes
+
+    parser = argparse.ArgumentParser(
+        prog="siamfc_edu.train", description="Train SiamFC (Section 3 of the paper)."
+    )
+    add_train_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        train_from_args(args)
+    except (TrainingError, FileNotFoundError, ValueError, OSError) as err:
+        print(f"siamfc-edu train: error: {err}", file=sys.stderr)
+        return 2
+    finally:
+        end_processes()
     return 0
 
 

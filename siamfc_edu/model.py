@@ -75,6 +75,11 @@ def read_checkpoint(path: str | Path) -> dict:
         raise ValueError(f"cannot read {path} as a PyTorch checkpoint: {err}") from None
     if not isinstance(obj, dict):
         raise ValueError(f"{path} holds a {type(obj).__name__}, not a state_dict or checkpoint")
+    if "format" in obj and obj["format"] != CHECKPOINT_FORMAT:  # bare state_dicts have no format
+        raise ValueError(
+            f"{path} is a checkpoint of format {obj['format']!r}; this siamfc-edu reads "
+            f"{CHECKPOINT_FORMAT!r}"
+        )
     return obj
 
 

@@ -10,6 +10,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .boxes import box_center
+from .config import SiamFCConfig
+from .crops import exemplar_side, search_side
+
 BOX_COLOR = (255, 64, 64)  # the tracker's box
 TRUTH_COLOR = (64, 220, 64)  # a ground-truth box
 
@@ -22,3 +26,161 @@ def draw_box(
     x, y, w, h = (int(round(v)) for v in np.asarray(box, dtype=np.float64))
     cv2.rectangle(out, (x, y), (x + w - 1, y + h - 1), color, thickness)
     return out
+
+
+def encode(image: np.ndarray, fmt: str = ".jpg", quality: int = 85) -> bytes:
+    """An RGB uint8 image as JPEG (or PNG) bytes: what an `ipywidgets.Image` shows quickly."""
+    params = [cv2.IMWRITE_JPEG_QUALITY, quality] if fmt == ".jpg" else []
+    ok, data = cv2.imencode(fmt, cv2.cvtColor(image, cv2.COLOR_RGB2BGR), params)
+    if not ok:
+        raise ValueError(f"OpenCV could not encode a {image.shape} image as {fmt}")
+    return data.tobytes()
+
+
+def to_image(tensor: object) -> np.ndarray:
+    """A (3, H, W) float tensor with values 0..255 (what the network sees) -> H x W x 3 uint8."""
+    array = np.asarray(tensor.detach().cpu() if hasattr(tensor, "detach") else tensor)
+    return np.ascontiguousarray(array.transpose(1, 2, 0).clip(0, 255).round().astype(np.uint8))
+
+
+def colorize(values: np.ndarray, cmap: str = "viridis", lo: float | None = None,
+             hi: float | None = None) -> np.ndarray:  # fmt: skip
+    """A 2-D array as an RGB uint8 image through a matplotlib colour map (min..max by default)."""
+    from matplotlib import colormaps
+
+    values = np.asarray(values, dtype=np.float64)
+    lo = values.min() if lo is None else lo
+    hi = values.max() if hi is None else hi
+    scaled = (values - lo) / (hi - lo) if hi > lo else np.zeros_like(values)
+    return (colormaps[cmap](scaled.clip(0, 1))[..., :3] * 255).round().astype(np.uint8)
+
+
+def fit_height(image: np.ndarray, height: int) -> np.ndarray:
+    """The image resized to `height` pixels, keeping its aspect ratio."""
+    width = max(1, round(image.shape[1] * height / image.shape[0]))
+    return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+
+
+def frame_strip(
+    frames: list[np.ndarray],
+    boxes: object | None = None,
+    truth: object | None = None,
+    height: int = 144,
+    gap: int = 4,
+    labels: list[str] | None = None,
+) -> np.ndarray:
+    """Frames side by side at one height, with tracked boxes (red) and ground truth (green)."""
+    tiles = []
+    for i, frame in enumerate(frames):
+        tile = frame
+        if truth is not None and np.all(np.isfinite(truth[i])):
+            tile = draw_box(tile, truth[i], TRUTH_COLOR)
+        if boxes is not None:
+            tile = draw_box(tile, boxes[i])
+        tile = fit_height(tile, height)
+        if labels is not None:
+            cv2.putText(tile, labels[i], (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 0), 1)
+        tiles.append(tile)
+        tiles.append(np.full((height, gap, 3), 255, np.uint8))
+    return np.concatenate(tiles[:-1], axis=1)
+
+
+def draw_score_map(
+    crop: np.ndarray, score_map: np.ndarray, spacing: float, alpha: float = 0.55
+) -> np.ndarray:
+    """The search crop with a score map blended over the region it covers.
+
+    A map of n x n cells whose centres are `spacing` crop pixels apart (8 for the raw 17 x 17 map,
+    8/16 = 0.5 after upsampling x16) covers the central n * spacing pixels of the crop.
+    """
+    side = int(round(score_map.shape[0] * spacing))
+    heat = cv2.resize(colorize(score_map), (side, side), interpolation=cv2.INTER_NEAREST)
+    out = crop.copy()
+    top = (crop.shape[0] - side) // 2
+    region = out[top : top + side, top : top + side]
+    out[top : top + side, top : top + side] = cv2.addWeighted(region, 1 - alpha, heat, alpha, 0)
+    cv2.rectangle(out, (top, top), (top + side - 1, top + side - 1), (255, 255, 255), 1)
+    return out
+
+
+def draw_peak(image: np.ndarray, xy: tuple[float, float], color=(255, 255, 255)) -> np.ndarray:
+    """A copy of the image with a cross at (x, y)."""
+    out = image.copy()
+    cv2.drawMarker(out, (int(round(xy[0])), int(round(xy[1]))), color, cv2.MARKER_CROSS, 14, 2)
+    return out
+
+
+def draw_context(frame: np.ndarray, box: object, cfg: SiamFCConfig) -> np.ndarray:
+    """The frame with the target box, its exemplar square (context) and its search square."""
+    b = np.asarray(box, dtype=np.float64)
+    cx, cy = box_center(b)
+    out = draw_box(frame, b, TRUTH_COLOR)
+    for side, color in ((exemplar_side(b[2], b[3], cfg), (255, 200, 0)),
+                        (search_side(b[2], b[3], cfg), (0, 160, 255))):  # fmt: skip
+        out = draw_box(out, [cx - (side - 1) / 2, cy - (side - 1) / 2, side, side], color)
+    return out
+
+
+def plot_track_step(step: object, cfg: SiamFCConfig, title: str = "") -> object:
+    """One frame of SiamFC as a figure: each scale's crop and map, then the chosen map's path."""
+    import matplotlib.pyplot as plt
+
+    n = len(step.scale_factors)
+    fig, axes = plt.subplots(2, max(n, 4), figsize=(3.2 * max(n, 4), 6.6))
+    spacing = cfg.total_stride / cfg.response_up
+    for k in range(n):
+        ax = axes[0, k]
+        ax.imshow(draw_score_map(step.search_crops[k], step.penalised[k], spacing))
+        chosen = " (chosen)" if k == step.best_scale else ""
+        peak = step.penalised[k].max()
+        ax.set_title(f"scale {step.scale_factors[k]:.4f}{chosen}\npenalty {step.penalty[k]:.4f}, "
+                     f"peak {peak:.2f}", fontsize=9)  # fmt: skip
+    panels = [
+        (step.raw_scores[step.best_scale], "raw 17x17 map"),
+        (step.normalised, "upsampled x16, normalised"),
+        (step.window, "cosine window"),
+        (step.windowed, f"windowed: peak {step.peak[::-1]}"),
+    ]
+    for ax, (image, name) in zip(axes[1], panels, strict=False):
+        ax.imshow(image, cmap="viridis")
+        ax.set_title(name, fontsize=9)
+    axes[1, 3].plot(step.peak[1], step.peak[0], "w+", markersize=14, markeredgewidth=2)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for ax in axes[0, n:]:
+        ax.set_visible(False)
+    fig.suptitle(title or f"displacement {np.round(step.displacement_frame, 1)} frame px", y=0.99)
+    fig.tight_layout()
+    return fig
+
+
+def plot_label_map(labels: object, weights: object | None = None) -> object:
+    """The label map (+1 / -1) and, if given, the balance weights beside it."""
+    import matplotlib.pyplot as plt
+
+    panels = [(np.asarray(labels), "labels y (+1 yellow, -1 purple)")]
+    if weights is not None:
+        panels.append((np.asarray(weights), "balance weights"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.4), squeeze=False)
+    for ax, (image, name) in zip(axes[0], panels, strict=True):
+        shown = ax.imshow(image, cmap="viridis")
+        ax.set_title(name, fontsize=10)
+        fig.colorbar(shown, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    return fig
+
+
+def animated_gif(frames: list[np.ndarray], fps: float = 10, width: int | None = None) -> bytes:
+    """Frames as an animated GIF (plays in any browser, notebook exports included)."""
+    import io
+
+    from PIL import Image
+
+    if width is not None:
+        frames = [fit_height(f, round(f.shape[0] * width / f.shape[1])) for f in frames]
+    images = [Image.fromarray(f) for f in frames]
+    buffer = io.BytesIO()
+    images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:],
+                   duration=round(1000 / fps), loop=0)  # fmt: skip
+    return buffer.getvalue()

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from siamfc_edu.data import ATTRIBUTES, make_dataset, read_got10k, read_otb, read_vid, render_video
-from siamfc_edu.data.generate import footage_pool, video_rng
+from siamfc_edu.data.generator.content import footage_pool
+from siamfc_edu.data.generator.make import video_rng
 
 SNIPPET = "ILSVRC2015_VID_train_0000/ILSVRC2015_train_00000000"
 

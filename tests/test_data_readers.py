@@ -22,7 +22,7 @@ from siamfc_edu.data import (
     write_vid_snippet,
     write_vot_sequence,
 )
-from siamfc_edu.data.readers import authors_box_filter
+from siamfc_edu.data.layouts.vid import authors_box_filter
 
 
 def frames(n: int, width: int = 160, height: int = 120) -> list[np.ndarray]:

@@ -29,6 +29,7 @@ LAYER = {
     "evaluate": 5,
     "train": 5,
     "viz": 5,
+    "widgets": 6,
     "cli": 7,
 }
 # Beyond the order: what the evaluation code may not touch (its metrics serve any tracker).
@@ -75,7 +76,12 @@ def imports_of(name: str) -> set[str]:
 
 
 def top(name: str) -> str:
-    """The layer a module belongs to: its first name inside the package."""
+    """The layer a module belongs to: its first name inside the package.
+
+    An entry point (`__main__`, run by `python -m siamfc_edu.train`) belongs to the cli's layer.
+    """
+    if name.endswith(".__main__"):
+        return "cli"
     return name.split(".")[1] if name.count(".") else "__init__"
 
 

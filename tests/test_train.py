@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 import torch
 
+import siamfc_edu.data.sources as sources
 import siamfc_edu.model as model_module
-import siamfc_edu.train as train_module
+import siamfc_edu.train.recipe as recipe_module
+from siamfc_edu.cli import train_main
 from siamfc_edu.config import get_preset
-from siamfc_edu.model import build_model, load_weights, read_checkpoint
+from siamfc_edu.model import CHECKPOINT_FORMAT, build_model, load_weights, read_checkpoint
 from siamfc_edu.train import (
     RunOptions,
     TrainingError,
@@ -89,7 +91,7 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(
     run = tmp_path / "run"
     train(tiny(), options(generated_data, run, stop_after=1))
     good = read_checkpoint(run / "checkpoint.pth")
-    monkeypatch.setattr(train_module, "logistic_loss", lambda s, y: (s * float("nan")).mean())
+    monkeypatch.setattr(recipe_module, "logistic_loss", lambda s, y: (s * float("nan")).mean())
     with pytest.raises(TrainingError, match="loss became nan.*last good checkpoint"):
         train(tiny(), options(generated_data, run, resume=True))
     kept = read_checkpoint(run / "checkpoint.pth")
@@ -119,10 +121,10 @@ def test_a_full_disk_while_saving_keeps_the_previous_checkpoint(
 def test_wrong_layout_and_empty_split_are_clear_errors(tmp_path, capsys):
     (tmp_path / "photos").mkdir()
     (tmp_path / "photos" / "cat.jpg").write_bytes(b"")
-    code = train_module.main(["--data", str(tmp_path / "photos"), "--out", str(tmp_path / "r")])
+    code = train_main(["--data", str(tmp_path / "photos"), "--out", str(tmp_path / "r")])
     assert code == 2
     assert "error" in capsys.readouterr().err
-    code = train_module.main(["--data", str(tmp_path / "missing"), "--out", str(tmp_path / "r")])
+    code = train_main(["--data", str(tmp_path / "missing"), "--out", str(tmp_path / "r")])
     assert code == 2
     assert "missing" in capsys.readouterr().err
 
@@ -132,7 +134,7 @@ def test_an_empty_split_is_a_clear_error(tmp_path, capsys):
     for part in ("Data", "Annotations"):
         (root / part / "VID" / "train").mkdir(parents=True)
         (root / part / "VID" / "val").mkdir(parents=True)
-    assert train_module.main(["--data", str(tmp_path), "--out", str(tmp_path / "run")]) == 2
+    assert train_main(["--data", str(tmp_path), "--out", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
     assert "no VID snippet" in err and "Traceback" not in err
 
@@ -222,18 +224,18 @@ def test_training_can_end_with_batch_norm_reestimation(generated_data, tmp_path)
 
 
 def test_data_specs_name_sources_and_weights(tmp_path):
-    assert train_module.parse_data("data/g:0.5,footage:0.5") == [("data/g", 0.5), ("footage", 0.5)]
-    assert train_module.parse_data(tmp_path) == [(str(tmp_path), 1.0)]
-    assert train_module.parse_data("footage") == [("footage", 1.0)]
+    assert sources.parse_data("data/g:0.5,footage:0.5") == [("data/g", 0.5), ("footage", 0.5)]
+    assert sources.parse_data(tmp_path) == [(str(tmp_path), 1.0)]
+    assert sources.parse_data("footage") == [("footage", 1.0)]
     with pytest.raises(ValueError, match="empty"):
-        train_module.parse_data("footage:0.5,:0.5")
-    assert train_module.is_footage("footage") and not train_module.is_footage(str(tmp_path))
+        sources.parse_data("footage:0.5,:0.5")
+    assert sources.is_footage("footage") and not sources.is_footage(str(tmp_path))
 
 
 def test_footage_only_training_runs_and_validates_on_held_out_frames(tmp_path):
     cfg = tiny(epochs=1)
     train(cfg, options("footage", tmp_path / "run"))
-    val_set = train_module.pair_sources("footage", cfg, 8, 0, validation=True)
+    val_set = sources.pair_sources("footage", cfg, 8, 0, validation=True)
     assert all(c.first > 0 for c in val_set.clips)  # the last quarter of each clip
     assert len(log_rows(tmp_path / "run")) == 1
     load_weights(tmp_path / "run" / "weights.pth")
@@ -254,3 +256,16 @@ def test_mixed_training_then_multistart_evaluation_end_to_end(generated_data, tm
     assert main(argv + ["--trackers", "siamfc", "--out", str(tmp_path / "eval")]) == 0
     printed = capsys.readouterr().out
     assert "2 starts each" in printed and "| siamfc" in printed
+
+
+def test_a_checkpoint_of_another_format_is_refused_and_bare_state_dicts_load(tmp_path):
+    model = build_model(tiny())
+    state = {k: v.detach() for k, v in model.state_dict().items()}
+    torch.save({"format": "siamfc-edu/0", "model": state}, tmp_path / "old.pth")
+    with pytest.raises(ValueError, match=f"old.pth.*'siamfc-edu/0'.*'{CHECKPOINT_FORMAT}'"):
+        read_checkpoint(tmp_path / "old.pth")
+    with pytest.raises(ValueError, match="siamfc-edu/0"):
+        load_weights(tmp_path / "old.pth", tiny())
+    torch.save(state, tmp_path / "bare.pth")  # siamfc-pytorch's way: no format, no preset
+    loaded, _ = load_weights(tmp_path / "bare.pth", tiny())
+    torch.testing.assert_close(loaded.state_dict(), model.state_dict())

@@ -1,5 +1,8 @@
 """Data for SiamFC: real footage, a generated VID, readers of the real layouts, pairs, curation.
 
+The paper's pair sampler is `pairs` (footage pairs: `footage_pairs`); `split`: the held-out quarter.
+`layouts/`: one module per data-set layout (VID, GOT-10k, OTB, VOT), holding its reader and writer.
+`generator/`: the generated VID (textures, motion, scenes, rendering, `make_dataset`).
 Layering: this package uses `config`, `boxes`, `images`, `crops`, `losses` and nothing above them.
 """
 
@@ -15,29 +18,24 @@ from .footage import (
     read_video,
 )
 from .footage_pairs import FootagePairs, measure_motion
-from .generate import (
-    ATTRIBUTES,
+from .generator.make import make_dataset
+from .generator.render import render_video
+from .generator.scene import ATTRIBUTES
+from .image_folder import read_image_folder
+from .layouts.got10k import read_got10k, write_got10k_sequence
+from .layouts.otb import read_otb, write_otb_sequence
+from .layouts.vid import (
     VidObject,
-    make_dataset,
-    render_video,
-    write_got10k_sequence,
-    write_otb_sequence,
-    write_vid_snippet,
-    write_vot_sequence,
-)
-from .pairs import MixedPairs, PairDataset
-from .readers import (
     authors_box_filter,
     find_vid_root,
-    read_got10k,
-    read_image_folder,
-    read_otb,
     read_vid,
-    read_vot,
-    vot_polygon_to_box,
+    write_vid_snippet,
 )
+from .layouts.vot import read_vot, vot_polygon_to_box, write_vot_sequence
+from .pairs import PairDataset
 from .real import read_annotations, read_real_set
 from .sequence import Sequence
+from .sources import MixedPairs
 from .tracks import Track, tracks_from_sequences
 
 __all__ = [

@@ -25,7 +25,7 @@ from ..boxes import box_center, cxcywh_to_xywh, xywh_to_cxcywh
 from ..config import SiamFCConfig
 from ..crops import crop_window, exemplar_side, target_crop
 from ..images import mean_color, read_image
-from .readers import find_vid_root, read_vid
+from .layouts.vid import find_vid_root, read_vid
 from .sequence import Sequence
 from .tracks import Track, tracks_from_sequences
 

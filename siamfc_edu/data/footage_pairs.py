@@ -28,7 +28,6 @@ from torch.utils.data import Dataset
 from ..config import SiamFCConfig
 from ..crops import exemplar_crop, search_crop
 from .footage import SHIPPED_VIDEOS, iter_video, video_path
-from .generate import HELD_OUT_FRACTION
 from .pairs import (
     RGB_EIGENVALUES,
     RGB_EIGENVECTORS,
@@ -36,6 +35,7 @@ from .pairs import (
     shifted_labels,
     to_tensor,
 )
+from .split import held_out_start
 
 MIN_SIDE = 127  # footage whose shorter side is below the exemplar's size is refused
 MIN_TEXTURE = 12.0  # standard deviation of a box's gray levels (0..255) below which it is flat
@@ -64,7 +64,7 @@ def load_clip(source: str | Path, part: str = "all", max_side: int = 640) -> Foo
     h, w = frames[0].shape[:2]
     if min(h, w) < MIN_SIDE:
         raise ValueError(f"{path}: frames of {w}x{h} are too small for pairs (need >= {MIN_SIDE})")
-    cut = int(len(frames) * (1 - HELD_OUT_FRACTION))
+    cut = held_out_start(len(frames))
     ranges = {"all": (0, len(frames)), "train": (0, cut), "held_out": (cut, len(frames))}
     if part not in ranges:
         raise ValueError(f"part must be one of {sorted(ranges)}, not {part!r}")
@@ -182,8 +182,6 @@ class FootagePairs(Dataset):
         )  # fmt: skip
         sizes = np.array([len(c.frames) for c in self.clips], dtype=np.float64)
         self.clip_weights = sizes / sizes.sum()  # every frame equally likely
-        self.skipped = 0  # boxes redrawn because they were flat (counted per process)
-        self.static = 0  # pairs from another frame whose motion check failed: made static
 
     def __len__(self) -> int:
         return self.length
@@ -231,7 +229,6 @@ class FootagePairs(Dataset):
             return p.z, p.box
         moved = measure_motion(frames[p.z], frames[p.x], p.box, self.min_peak)
         if moved is None:
-            self.static += 1
             return p.z, p.box  # the check failed: no motion rather than a guessed one
         return p.x, moved
 
@@ -242,7 +239,6 @@ class FootagePairs(Dataset):
             frames = self.clips[p.clip].frames
             if has_texture(frames[p.z], p.box):
                 break
-            self.skipped += 1
         else:
             raise ValueError(f"pair {index}: no textured box in 50 draws; is the footage blank?")
         x_frame, x_box = self.search_box(p)

@@ -28,7 +28,8 @@ from ..crops import exemplar_crop, search_crop
 from ..images import mean_color, read_image
 from ..losses import labels_for
 from .curate import default_curated_dir, is_curated, load_curated
-from .readers import find_vid_root, read_got10k, read_vid
+from .layouts.got10k import read_got10k
+from .layouts.vid import find_vid_root, read_vid
 from .sequence import Sequence
 from .tracks import Track, tracks_from_sequences
 
@@ -237,41 +238,3 @@ def resolve_source(
     if curated:
         raise ValueError(f"no curated copy at {curated_dir}; make one with curate({vid_root})")
     return tracks_from_sequences(read_vid(vid_root, "train")), False
-
-
-class MixedPairs(Dataset):
-    """Pairs from several sources with weights: pair i is pair i of one source, drawn by (seed, i).
-
-    Every source must have this dataset's length; each index goes to exactly one source, so no
-    pair repeats, and the choice depends only on (seed, epoch, index).
-    """
-
-    def __init__(self, sources: list[Dataset], weights: list[float], seed: int = 0) -> None:
-        if not sources or len(sources) != len(weights):
-            raise ValueError(f"{len(sources)} sources but {len(weights)} weights")
-        weights = np.asarray(weights, dtype=np.float64)
-        if not np.all(np.isfinite(weights)) or np.any(weights < 0) or weights.sum() <= 0:
-            raise ValueError(f"source weights must be >= 0 and not all 0, got {weights.tolist()}")
-        lengths = {len(s) for s in sources}
-        if len(lengths) != 1:
-            raise ValueError(f"every source needs the same length, got {sorted(lengths)}")
-        self.sources, self.weights = sources, weights / weights.sum()
-        self.length, self.seed, self.epoch = lengths.pop(), int(seed), 0
-
-    def __len__(self) -> int:
-        return self.length
-
-    def set_epoch(self, epoch: int) -> None:
-        """A new draw of pairs, for every source."""
-        self.epoch = int(epoch)
-        for source in self.sources:
-            source.set_epoch(epoch)
-
-    def source_of(self, index: int) -> int:
-        """Which source pair `index` comes from."""
-        rng = np.random.default_rng([self.seed, self.epoch, index, 3])
-        return int(rng.choice(len(self.sources), p=self.weights))
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Pair `index` of the source it was drawn for."""
-        return self.sources[self.source_of(index)][index]

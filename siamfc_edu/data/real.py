@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from .footage import SHIPPED_VIDEOS, read_video
-from .generate import HELD_OUT_FRACTION
 from .sequence import Sequence
+from .split import held_out_start
 
 # The hand-drawn boxes travel with the installed package (package data).
 ANNOTATIONS_DIR = Path(
@@ -76,6 +76,6 @@ def read_real_set(part: str = "all", folder: str | Path = ANNOTATIONS_DIR) -> li
         clip, name = key.split(":")
         frames = read_video(clip)
         boxes = read_annotations(path, len(frames))
-        start = int(len(frames) * (1 - HELD_OUT_FRACTION)) if part == "held_out" else 0
+        start = held_out_start(len(frames)) if part == "held_out" else 0
         sequences.append(Sequence(name, list(frames[start:]), boxes[start:]))
     return sequences

@@ -1,0 +1,270 @@
+"""The training loop: `train(cfg, opts)` runs a whole run, on one process or several (torchrun).
+
+    siamfc-edu train --preset tiny --data DIR --out RUN_DIR          # one process
+    torchrun --nproc_per_node 2 -m siamfc_edu.train --preset tiny --data DIR --out RUN_DIR
+
+Every epoch draws new training pairs and takes the recipe's SGD steps; then one process (rank 0)
+measures loss and peak distance on fixed held-out pairs, logs a row and saves a checkpoint that
+`--resume` continues from, with the same result as an unbroken run. With several processes,
+DistributedDataParallel gives each a share of every batch and averages their gradients.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
+from tqdm import tqdm
+
+from ..config import SiamFCConfig
+from ..data.sources import pair_sources
+from ..model import SiamFCNet, build_model
+from . import runlog
+from .recipe import (
+    learning_rate,
+    make_optimizer,
+    reestimate_batch_norm,
+    set_learning_rate,
+    train_step,
+    validate,
+)
+from .runlog import TrainingError
+
+
+@dataclass
+class RunOptions:
+    """Where and how to run; the recipe's numbers live in the preset (SiamFCConfig)."""
+
+    data: str | Path  # a source, or weighted sources: see siamfc_edu.data.sources
+    out: Path
+    seed: int = 0
+    workers: int = 2
+    val_pairs: int = 256
+    resume: bool = False
+    device: str | None = None
+    amp: bool = True  # mixed precision, on CUDA only
+    stop_after: int | None = None  # stop after this many epochs, as if killed (resume later)
+    bn_batches: int = 0  # re-estimate batch-norm statistics on this many batches at the end
+    progress: bool = True
+
+
+# ----------------------------------------------------------------------------- processes
+
+
+@dataclass(frozen=True)
+class Process:
+    """This process's place in the run: its rank among `world` processes, and its device."""
+
+    rank: int
+    world: int
+    device: torch.device
+
+
+def distributed_rank() -> tuple[int, int]:
+    """(rank, world size): started by torchrun when WORLD_SIZE > 1, else (0, 1)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        dist.init_process_group(backend)
+    return (dist.get_rank(), world) if world > 1 else (0, 1)
+
+
+def pick_device(requested: str | None, rank: int) -> torch.device:
+    """The requested device, else this process's GPU, else the CPU."""
+    if requested:
+        return torch.device(requested)
+    if torch.cuda.is_available():
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", rank)) % torch.cuda.device_count())
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
+
+
+def start_process(requested_device: str | None) -> Process:
+    """Join the other processes (under torchrun) and pick this one's device."""
+    rank, world = distributed_rank()
+    return Process(rank, world, pick_device(requested_device, rank))
+
+
+def mean_over_processes(value: torch.Tensor, world: int) -> float:
+    """The value averaged over all processes (itself when there is one)."""
+    if world > 1:
+        value = value.clone()
+        dist.all_reduce(value)
+        value /= world
+    return float(value)
+
+
+def wait_for_all(world: int) -> None:
+    """Wait until every process gets here (nothing to wait for with one)."""
+    if world > 1:
+        dist.barrier()
+
+
+def end_processes() -> None:
+    """Leave the process group, if this process joined one."""
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+# ----------------------------------------------------------------------------- what is trained
+
+
+@dataclass
+class Learner:
+    """The network being trained and what updates it."""
+
+    model: SiamFCNet  # the network itself: checkpoints save this
+    net: torch.nn.Module  # what the steps call: the model, or its DistributedDataParallel wrapper
+    optimizer: torch.optim.Optimizer
+    scaler: torch.amp.GradScaler  # loss scaling for mixed precision (disabled off CUDA)
+
+
+@dataclass
+class Pairs:
+    """The training pairs (a new draw every epoch) and the fixed held-out validation pairs."""
+
+    train_set: Dataset  # PairDataset, FootagePairs or MixedPairs: all have set_epoch
+    train: DataLoader  # this process's share of every batch
+    val: DataLoader
+
+
+def make_pairs(cfg: SiamFCConfig, opts: RunOptions, proc: Process) -> Pairs:
+    """The data loaders of a run; with several processes each loads its share of a batch."""
+    train_set = pair_sources(opts.data, cfg, cfg.pairs_per_epoch, opts.seed)
+    val_set = pair_sources(opts.data, cfg, opts.val_pairs, 10_000 + opts.seed, validation=True)
+    if cfg.batch_size % proc.world:
+        raise TrainingError(
+            f"batch size {cfg.batch_size} does not split over {proc.world} processes"
+        )
+    sampler = None
+    if proc.world > 1:
+        sampler = DistributedSampler(train_set, proc.world, proc.rank, shuffle=False)
+    train = DataLoader(
+        train_set,
+        cfg.batch_size // proc.world,
+        sampler=sampler,
+        num_workers=opts.workers,
+        drop_last=True,
+    )
+    return Pairs(train_set, train, DataLoader(val_set, 32, num_workers=opts.workers))
+
+
+# ----------------------------------------------------------------------------- the loop
+
+
+def train(cfg: SiamFCConfig, opts: RunOptions) -> Path:
+    """Train (or resume) a run; return the path of the final weights."""
+    proc = start_process(opts.device)
+    opts.out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(opts.seed)
+    model = build_model(cfg).to(proc.device, memory_format=torch.channels_last)  # faster convs
+    optimizer = make_optimizer(model, cfg)
+    scaler = torch.amp.GradScaler("cuda", enabled=opts.amp and proc.device.type == "cuda")
+    first = runlog.resume(opts.out, cfg, model, optimizer, scaler) if opts.resume else 0
+    if first == 0 and proc.rank == 0:
+        runlog.clear_log(opts.out)
+    net = DistributedDataParallel(model) if proc.world > 1 else model
+    learner = Learner(model=model, net=net, optimizer=optimizer, scaler=scaler)
+    pairs = make_pairs(cfg, opts, proc)
+    last = min(cfg.epochs, opts.stop_after if opts.stop_after is not None else cfg.epochs)
+    for epoch in range(first, last):
+        train_one_epoch(epoch, cfg, opts, learner, pairs, proc)
+    if proc.rank == 0 and last >= cfg.epochs:
+        finish(cfg, opts, learner.model, pairs, proc.device)
+    wait_for_all(proc.world)
+    return opts.out / runlog.WEIGHTS
+
+
+def train_one_epoch(
+    epoch: int,
+    cfg: SiamFCConfig,
+    opts: RunOptions,
+    learner: Learner,
+    pairs: Pairs,
+    proc: Process,
+) -> None:
+    """Draw this epoch's pairs, take the SGD steps, then validate, log and checkpoint."""
+    lr = learning_rate(epoch, cfg)
+    set_learning_rate(learner.optimizer, lr)
+    pairs.train_set.set_epoch(epoch)
+    learner.model.train()
+    start = time.perf_counter()
+    mean_loss, steps = take_steps(epoch, cfg, opts, learner, pairs.train, proc)
+    seconds = time.perf_counter() - start
+    row = {
+        "epoch": epoch,
+        "lr": lr,
+        "train_loss": mean_over_processes(mean_loss, proc.world),
+        "s": round(seconds, 2),
+        "pairs_per_s": round(steps * cfg.batch_size / seconds, 2),
+    }
+    if proc.rank == 0:
+        end_epoch(row, cfg, opts, learner, pairs.val, proc.device)
+    wait_for_all(proc.world)
+
+
+def take_steps(
+    epoch: int,
+    cfg: SiamFCConfig,
+    opts: RunOptions,
+    learner: Learner,
+    loader: DataLoader,
+    proc: Process,
+) -> tuple[torch.Tensor, int]:
+    """One SGD step per batch of the epoch, with a progress bar; return (mean loss, steps)."""
+    lr, start = learning_rate(epoch, cfg), time.perf_counter()
+    total, steps = torch.zeros((), device=proc.device), 0
+    show = proc.rank == 0 and opts.progress
+    desc = f"epoch {epoch + 1}/{cfg.epochs}"
+    bar = tqdm(loader, desc=desc, unit="batch", disable=not show, file=sys.stderr)
+    for batch in bar:
+        loss = train_step(learner.net, batch, learner.optimizer, learner.scaler, proc.device)
+        if not torch.isfinite(loss):
+            raise TrainingError(
+                f"the loss became {float(loss)} at epoch {epoch + 1}, step {steps + 1}; "
+                f"stopped. The last good checkpoint ({opts.out / runlog.CHECKPOINT}) is kept: "
+                "lower the learning rate and --resume"
+            )
+        total += loss
+        steps += 1
+        pairs_per_s = steps * cfg.batch_size / (time.perf_counter() - start)
+        bar.set_postfix(loss=f"{float(loss):.4f}", lr=f"{lr:.1e}", pairs_s=f"{pairs_per_s:.1f}")
+    return total / max(steps, 1), steps
+
+
+def end_epoch(
+    row: dict,
+    cfg: SiamFCConfig,
+    opts: RunOptions,
+    learner: Learner,
+    val_loader: DataLoader,
+    device: torch.device,
+) -> None:
+    """Validate, complete the epoch's log row and append it, save the checkpoint, print."""
+    val_loss, val_distance = validate(learner.model, val_loader, cfg, device)
+    row = {**row, "val_loss": val_loss, "val_center_error_px": val_distance}  # peak distance
+    runlog.log_epoch(opts.out, row)
+    epoch = int(row["epoch"])
+    runlog.save_checkpoint(opts.out, learner.model, cfg, epoch, learner.optimizer, learner.scaler)
+    print(
+        f"epoch {epoch + 1}: train loss {row['train_loss']:.4f}, val loss {val_loss:.4f}, "
+        f"val peak distance {val_distance:.1f} px",
+        file=sys.stderr,
+    )
+
+
+def finish(
+    cfg: SiamFCConfig, opts: RunOptions, model: SiamFCNet, pairs: Pairs, device: torch.device
+) -> Path:
+    """After the last epoch: optionally re-estimate batch norm, then write the final weights."""
+    if opts.bn_batches > 0:
+        pairs.train_set.set_epoch(cfg.epochs)  # pairs no epoch trained on
+        reestimate_batch_norm(model, pairs.train, opts.bn_batches, device)
+    return runlog.save_final_weights(opts.out, model, cfg, opts.seed, opts.bn_batches)

@@ -1,0 +1,45 @@
+"""The course notebooks are stored as the design says: jupytext pairs in sync, without outputs.
+
+nbval itself executes every notebook (`pytest` collects notebooks/*.ipynb, see pyproject.toml);
+these tests check what a commit holds, so a notebook edited on one side only, or committed with
+outputs, fails CI with a message that says which file and what to run.
+"""
+
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FOLDERS = ["notebooks", "solutions", "exercises"]
+PAIRS = sorted(p for folder in FOLDERS for p in (ROOT / folder).glob("[0-9][0-9]_*.py"))
+NOTEBOOKS = sorted(p for folder in FOLDERS for p in (ROOT / folder).glob("*.ipynb"))
+
+
+def test_there_are_notebooks():
+    assert PAIRS, "no paired notebooks found in notebooks/"
+
+
+@pytest.mark.parametrize("script", PAIRS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_pair_is_in_sync(script: Path):
+    notebook = script.with_suffix(".ipynb")
+    assert notebook.is_file(), f"{notebook.name} is missing: run `jupytext --sync {script}`"
+    from_script = jupytext.read(script)
+    from_notebook = nbformat.read(notebook, as_version=4)
+    sources = [(c.cell_type, c.source) for c in from_script.cells]
+    stored = [(c.cell_type, c.source) for c in from_notebook.cells]
+    assert sources == stored, f"{notebook.name} and {script.name} differ: run `jupytext --sync`"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_committed_notebook_has_no_outputs_and_a_kernel(notebook: Path):
+    nb = nbformat.read(notebook, as_version=4)
+    with_outputs = [i for i, c in enumerate(nb.cells) if c.get("outputs")]
+    counted = [i for i, c in enumerate(nb.cells) if c.get("execution_count")]
+    assert not with_outputs and not counted, (
+        f"{notebook.name} holds outputs in cells {with_outputs or counted}: "
+        f"run `jupyter nbconvert --clear-output --inplace {notebook}`"
+    )
+    kernel = nb.metadata.get("kernelspec", {}).get("name")
+    assert kernel == "python3", f"{notebook.name} needs kernelspec python3 (got {kernel!r})"
