@@ -237,12 +237,14 @@ def worst_frame(frames: list, truth: np.ndarray) -> tuple[np.ndarray, int, np.nd
 
 cases = []
 for seq in read_real_set():
+    if QUICK:  # quick mode: the first 40 frames from the first hand-drawn box
+        end = int(np.flatnonzero(np.isfinite(seq.boxes[:, 0]))[0]) + 40
+        seq.frames, seq.boxes = seq.frames[:end], seq.boxes[:end]
     boxes, t, overlaps = worst_frame(seq.frames, seq.boxes)
     start = len(seq.frames) - len(boxes)
     cases.append((seq.name, seq.frames[t], boxes[t - start], seq.boxes[t], np.nanmean(overlaps)))
-rng_seeds = range(4 if QUICK else 12)
-for seed in rng_seeds:
-    video = render_video(np.random.default_rng(1000 + seed), 40 if QUICK else 80, held_out=True)
+for seed in range(3 if QUICK else 12):
+    video = render_video(np.random.default_rng(1000 + seed), 30 if QUICK else 80, held_out=True)
     truth = np.where(video.absent(0)[:, None], np.nan, video.boxes[0])
     boxes, t, overlaps = worst_frame(video.frames, truth)
     name = f"generated {seed}: " + ",".join(video.attributes)

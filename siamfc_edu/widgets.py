@@ -8,12 +8,14 @@ beyond stock ipywidgets in JupyterLab 4.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
 import ipywidgets as W
 import numpy as np
 import torch
+from torch.utils.data import Dataset
 
 from . import viz
 from .config import SiamFCConfig
@@ -294,3 +296,57 @@ class EmbeddingExplorer:
         channel.max = self.activations[self.layer][0].shape[0] - 1
         channel.observe(lambda c: self.set_value("channel", c["new"]), names="value")
         return W.VBox([W.HBox([layer, channel]), self.image])
+
+
+# ----------------------------------------------------------------------------- training pairs
+
+
+class PairExplorer:
+    """Training pairs of several sources: exemplar z, search image x with its labels over it.
+
+    `sources` maps a name to a function that builds that source's pair dataset for a config, so
+    that moving the context slider rebuilds the pairs with the new context amount.
+    """
+
+    def __init__(
+        self, sources: dict[str, Callable[[SiamFCConfig], Dataset]], cfg: SiamFCConfig
+    ) -> None:
+        self.sources, self.cfg = sources, cfg
+        self.source, self.index = next(iter(sources)), 0
+        self.datasets: dict[tuple[str, float], Dataset] = {}
+        self.image = image_widget(self.picture())
+
+    def dataset(self) -> Dataset:
+        """The current source's pairs for the current context amount (built once, then kept)."""
+        key = (self.source, self.cfg.context)
+        if key not in self.datasets:
+            self.datasets[key] = self.sources[self.source](self.cfg)
+        return self.datasets[key]
+
+    def picture(self) -> np.ndarray:
+        """z, then x with the positive labels outlined over the region the score map covers."""
+        z, x, labels = self.dataset()[self.index]
+        x_image = viz.draw_score_map(viz.to_image(x), labels.numpy(), self.cfg.total_stride, 0.3)
+        captions = [f"z {tuple(z.shape[1:])}", f"x {tuple(x.shape[1:])}, labels over it"]
+        return viz.frame_strip([viz.to_image(z), x_image], height=255, labels=captions)
+
+    def set_value(self, name: str, value: object) -> None:
+        """Choose another source, pair or context amount, and redraw."""
+        if name == "context":
+            self.cfg = self.cfg.replace(context=float(value))
+        else:
+            setattr(self, name, value)
+        self.index = min(self.index, len(self.dataset()) - 1)
+        self.image.value = viz.encode(self.picture())
+
+    @property
+    def widget(self) -> W.Widget:
+        """A source menu, a pair slider and a context slider over the pair."""
+        source = W.Dropdown(options=list(self.sources), value=self.source, description="source")
+        index = W.IntSlider(0, 0, len(self.dataset()) - 1, description="pair")
+        context = W.FloatSlider(self.cfg.context, min=0.0, max=1.5, step=0.1,
+                                description="context", continuous_update=False)  # fmt: skip
+        source.observe(lambda c: self.set_value("source", c["new"]), names="value")
+        index.observe(lambda c: self.set_value("index", c["new"]), names="value")
+        context.observe(lambda c: self.set_value("context", c["new"]), names="value")
+        return W.VBox([W.HBox([source, index, context]), self.image])

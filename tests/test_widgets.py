@@ -6,7 +6,7 @@ import pytest
 from siamfc_edu import SiamFCTracker, get_preset
 from siamfc_edu.crops import exemplar_crop, search_crop
 from siamfc_edu.model import default_weights, load_weights
-from siamfc_edu.widgets import EmbeddingExplorer, LabelExplorer, ScoreMapExplorer
+from siamfc_edu.widgets import EmbeddingExplorer, LabelExplorer, PairExplorer, ScoreMapExplorer
 
 FACE = [63, 42, 42, 54]
 
@@ -81,3 +81,22 @@ def test_embedding_layer_and_channel_change_the_picture(carphone_frames):
     explorer.set_value("layer", "conv5")
     explorer.set_value("channel", 60)
     assert explorer.channel == 47
+
+
+def test_pair_explorer_browses_sources_and_context(red_square_vid):
+    from siamfc_edu.data import PairDataset
+
+    cfg = get_preset("tiny")
+    sources = {
+        "plain": lambda c: PairDataset(c, red_square_vid, length=5, augment=False),
+        "augmented": lambda c: PairDataset(c, red_square_vid, length=5, seed=1),
+    }
+    pairs = PairExplorer(sources, cfg)
+    before = pairs.image.value
+    pairs.set_value("index", 3)
+    assert pairs.image.value != before
+    pairs.set_value("source", "augmented")
+    shown = pairs.image.value
+    pairs.set_value("context", 1.0)
+    assert pairs.cfg.context == 1.0 and pairs.dataset().cfg.context == 1.0
+    assert pairs.image.value != shown  # more context: the target is smaller in z
