@@ -5,6 +5,7 @@ siamfc-edu make-data --out DIR --videos N --seed S
 siamfc-edu train --preset tiny --data DIR --out RUN_DIR
     (also: python -m siamfc_edu.train ..., torchrun --nproc_per_node N -m siamfc_edu.train ...)
 siamfc-edu evaluate --trackers siamfc,ncc,mil --data DIR
+siamfc-edu make-exercises          (exercises/ from solutions/)
 """
 
 from __future__ import annotations
@@ -228,6 +229,14 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     print("\nplots: " + ", ".join(str(p) for p in paths))
 
 
+def cmd_make_exercises(args: argparse.Namespace) -> None:
+    """Write the student notebooks of exercises/ from solutions/ (solution regions stubbed)."""
+    from .exercises import make_exercises
+
+    written = make_exercises(args.solutions, args.out)
+    print(f"{len(written) // 2} exercise notebooks written to {args.out}/")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line: one sub-command per job."""
     parser = argparse.ArgumentParser(
@@ -280,6 +289,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", default="evaluation", help="folder for the plots")
     evaluate.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     evaluate.set_defaults(func=cmd_evaluate)
+
+    exercises = sub.add_parser("make-exercises", help="write exercises/ from solutions/")
+    exercises.add_argument("--solutions", default="solutions", help="the solution notebooks")
+    exercises.add_argument("--out", default="exercises", help="where the exercises go")
+    exercises.set_defaults(func=cmd_make_exercises)
     return parser
 
 

@@ -30,6 +30,8 @@ LAYER = {
     "train": 5,
     "viz": 5,
     "widgets": 6,
+    "checks": 6,
+    "exercises": 6,
     "cli": 7,
 }
 # Beyond the order: what the evaluation code may not touch (its metrics serve any tracker).
