@@ -43,3 +43,17 @@ def test_committed_notebook_has_no_outputs_and_a_kernel(notebook: Path):
     )
     kernel = nb.metadata.get("kernelspec", {}).get("name")
     assert kernel == "python3", f"{notebook.name} needs kernelspec python3 (got {kernel!r})"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_checked_cell_has_a_recorded_output(notebook: Path):
+    from tests.notebook_outputs import expected_path, is_marked, read_expected
+
+    expected = read_expected(notebook)
+    marked = [c.source for c in nbformat.read(notebook, as_version=4).cells if is_marked(c)]
+    missing = [source.splitlines()[1:2] for source in marked if source not in expected]
+    assert not missing, (
+        f"{len(missing)} cells of {notebook.name} marked # NBVAL_CHECK_OUTPUT have no recorded "
+        f"output in {expected_path(notebook).name} (first lines: {missing[:3]}): run "
+        f"`SIAMFC_EDU_QUICK=1 python -m tests.notebook_outputs {notebook.relative_to(ROOT)}`"
+    )

@@ -15,6 +15,7 @@ they share. Course tooling: the paper's modules never import it.
 
 from __future__ import annotations
 
+import copy
 import signal
 import threading
 import traceback
@@ -71,6 +72,11 @@ class Stopped(Exception):
 
 
 # ----------------------------------------------------------------------------- running
+
+
+def fresh(case: Case) -> Case:
+    """A deep copy of a case: a function that changes its input in place spoils no other call."""
+    return Case(case.name, copy.deepcopy(case.args), copy.deepcopy(case.kwargs))
 
 
 def call_with_timeout(fn: Callable, case: Case, timeout: float = TIMEOUT_S) -> object:
@@ -152,7 +158,8 @@ def recognise(mistakes: Sequence[Mistake], got: object, case: Case, compare: Cal
     """The name of the typical mistake whose answer on this input equals the learner's, or ''."""
     for mistake in mistakes:
         try:
-            wrong = mistake.fn(*case.args, **case.kwargs)
+            copied = fresh(case)
+            wrong = mistake.fn(*copied.args, **copied.kwargs)
         except Exception:  # a mistake that cannot run on this input matches nothing
             continue
         if not compare(got, wrong):
@@ -176,7 +183,7 @@ def check(
     """Try the learner's function on every case against the reference; one verdict."""
     for case in cases:
         try:
-            got = call_with_timeout(learner, case, timeout)
+            got = call_with_timeout(learner, fresh(case), timeout)
         except NotImplementedError:
             return Verdict("not implemented", f"{title}: not implemented yet.")
         except Stopped:

@@ -1,0 +1,326 @@
+"""Checks of exercise notebook 03 (labels and the logistic loss, Section 2.2 of the paper).
+
+- `check_label_map` serves exercise 1, `label_map(size, radius_cells, offset)`: the +1/-1 label
+  map, compared with `siamfc_edu.losses.logistic_labels`;
+- `check_balance_weights` serves exercise 2, `balance_weights(labels)`: the per-cell weights that
+  give each class half of the loss, compared with `siamfc_edu.losses.balanced_weights`;
+- `check_logistic_loss` serves exercise 3, `logistic_loss(scores, labels)`: the balanced logistic
+  loss, stable at |v| = 1e4, compared with `siamfc_edu.losses.logistic_loss`.
+
+Each list of typical mistakes (`LABEL_MISTAKES`, ...) is public so that the tests can make every
+mistake and see it named.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..losses import balanced_weights, logistic_labels, logistic_loss
+from . import Case, Mistake, Verdict, as_array, check, compare_arrays
+
+STRIDE = 8  # search-image pixels per score-map cell (cfg.total_stride)
+BIG = 1e4  # the score magnitude of the stability case
+
+
+def _on_copies(fn):
+    """fn called on copies of its tensor arguments: a learner's in-place edit spoils no case."""
+
+    def call(*args, **kwargs):
+        return fn(*(a.clone() if isinstance(a, torch.Tensor) else a for a in args), **kwargs)
+
+    return call
+
+
+# ----------------------------------------------------------------------------- exercise 1
+
+
+def _labels(size: int, radius: float, offset=(0.0, 0.0), centre=None, strict=False):
+    """A label map like the library's, with the knobs the typical mistakes turn."""
+    c = (size - 1) / 2 if centre is None else centre
+    ys, xs = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
+    dist = torch.sqrt((xs - c - offset[0]) ** 2 + (ys - c - offset[1]) ** 2)
+    inside = dist < radius if strict else dist <= radius
+    return torch.where(inside, 1.0, -1.0)
+
+
+LABEL_MISTAKES = [
+    Mistake(
+        "an off-by-one centre: size / 2 (or size // 2) instead of (size - 1) / 2",
+        "cells are numbered 0 .. size - 1, so the middle one is (size - 1) / 2 "
+        "(8 on a 17 x 17 map, 3.5 on an 8 x 8 one)",
+        lambda size, radius_cells, offset=(0, 0): _labels(size, radius_cells, offset, size / 2),
+    ),
+    Mistake(
+        "a strict < instead of <= (the cells exactly at the radius are left out)",
+        "the paper's test is k ||u - c|| <= R: cells at distance exactly 2 are positives",
+        lambda size, radius_cells, offset=(0, 0): _labels(size, radius_cells, offset, strict=True),
+    ),
+    Mistake(
+        "the radius in pixels, not cells (R = 16 instead of R / k = 2)",
+        "radius_cells is already in cells: compare it with distances measured in cells",
+        lambda size, radius_cells, offset=(0, 0): logistic_labels(
+            size, radius_cells * STRIDE, offset
+        ),
+    ),
+    Mistake(
+        "labels 0/1 instead of -1/+1",
+        "the logistic loss log(1 + exp(-y v)) needs y = -1 for the background, not 0",
+        lambda size, radius_cells, offset=(0, 0): (
+            (logistic_labels(size, radius_cells, offset) + 1) / 2
+        ),
+    ),
+    Mistake(
+        "the offset with x and y swapped",
+        "offset = (dx, dy): dx moves the centre along a row (the column index), "
+        "dy down a column (the row index)",
+        lambda size, radius_cells, offset=(0, 0): logistic_labels(
+            size, radius_cells, (offset[1], offset[0])
+        ),
+    ),
+]
+
+LABEL_CASES = [
+    Case("the paper's 17 x 17 map, radius 2 cells (13 positives)", (17, 2.0)),
+    Case("an odd size: 9 x 9, radius 1.5", (9, 1.5)),
+    Case("an even size: 8 x 8, radius 2 (centre 3.5)", (8, 2.0)),
+    Case("a shifted centre: 17 x 17, offset (dx, dy) = (-3, 2)", (17, 2.0), {"offset": (-3, 2)}),
+    Case("a half-cell offset (0.5, -0.25)", (17, 2.0), {"offset": (0.5, -0.25)}),
+    Case("radius 0 (only the centre cell)", (17, 0.0)),
+]
+
+
+def check_label_map(fn) -> Verdict:
+    """Exercise 1: `fn(size, radius_cells, offset=(0, 0))` against `logistic_labels`."""
+    return check(
+        "label_map",
+        fn,
+        logistic_labels,
+        LABEL_CASES,
+        LABEL_MISTAKES,
+        hint="+1 where the distance (in cells) from (size - 1) / 2 + offset is <= radius_cells",
+    )
+
+
+# ----------------------------------------------------------------------------- exercise 2
+
+
+def _counts(labels: torch.Tensor, dims=(-2, -1)):
+    """The positive and negative masks of a label map and their counts over `dims`."""
+    pos = (labels > 0).float()
+    neg = 1.0 - pos
+    return pos, neg, pos.sum(dim=dims, keepdim=True), neg.sum(dim=dims, keepdim=True)
+
+
+def _uniform(labels):
+    return torch.ones_like(labels.float()) / (labels.shape[-2] * labels.shape[-1])
+
+
+def _each_class_one(labels):
+    pos, neg, n_pos, n_neg = _counts(labels)
+    return pos / n_pos.clamp(min=1) + neg / n_neg.clamp(min=1)
+
+
+def _by_count(labels):
+    pos, neg, n_pos, n_neg = _counts(labels)
+    return 0.5 * pos * n_pos + 0.5 * neg * n_neg
+
+
+def _whole_batch(labels):
+    dims = tuple(range(labels.dim()))
+    pos, neg, n_pos, n_neg = _counts(labels, dims)
+    return 0.5 * pos / n_pos.clamp(min=1) + 0.5 * neg / n_neg.clamp(min=1)
+
+
+def _no_clamp(labels):
+    pos, neg, n_pos, n_neg = _counts(labels)
+    return 0.5 * pos / n_pos + 0.5 * neg / n_neg
+
+
+WEIGHT_MISTAKES = [
+    Mistake(
+        "uniform weights 1/N (an unbalanced loss)",
+        "count each class on its own: a positive gets 1/(2 n_pos), a negative 1/(2 n_neg)",
+        _uniform,
+    ),
+    Mistake(
+        "each class summing to 1, not 1/2",
+        "the two classes share the loss: the positives' weights add up to 1/2, "
+        "and so do the negatives'",
+        _each_class_one,
+    ),
+    Mistake(
+        "weights by the class count, not its inverse (n / 2 instead of 1 / (2 n))",
+        "the rare class must weigh MORE per cell: divide by the count, 1/(2 n_pos) per positive",
+        _by_count,
+    ),
+    Mistake(
+        "the classes counted over the whole batch, not per label map",
+        "count over the last two dimensions only (dim=(-2, -1), keepdim=True): "
+        "every map has its own number of positives",
+        _whole_batch,
+    ),
+    Mistake(
+        "a division by a count of zero when a map has no positive cell",
+        "clamp the counts to at least 1 (n.clamp(min=1)), or pick with torch.where, "
+        "so that an empty class gives weight 0, not NaN",
+        _no_clamp,
+    ),
+]
+
+
+def _batch_of_labels() -> torch.Tensor:
+    offsets = [(0.0, 0.0), (0.5, 0.25), (-0.5, 0.5), (0.5, 0.0)]  # 13, 14, 12, 12 positives
+    return torch.stack([logistic_labels(17, 2.0, o) for o in offsets])
+
+
+WEIGHT_CASES = [
+    Case("the paper's 17 x 17 map (13 positives, 276 negatives)", (logistic_labels(17, 2.0),)),
+    Case(
+        "a map shifted by (0.5, 0.25) cells (14 positives)",
+        (logistic_labels(17, 2.0, (0.5, 0.25)),),
+    ),
+    Case("an odd 9 x 9 map (9 positives)", (logistic_labels(9, 1.5),)),
+    Case("a batch of 4 maps (4, 17, 17) with 13, 14, 12, 12 positives", (_batch_of_labels(),)),
+    Case("a batch of one (1, 1, 17, 17)", (logistic_labels(17, 2.0)[None, None],)),
+    Case("a map with no positive cell (all -1: the target left the map)", (-torch.ones(17, 17),)),
+]
+
+
+def check_balance_weights(fn) -> Verdict:
+    """Exercise 2: `fn(labels)` against `balanced_weights`."""
+    return check(
+        "balance_weights",
+        _on_copies(fn),
+        balanced_weights,
+        WEIGHT_CASES,
+        WEIGHT_MISTAKES,
+        hint="per map, a positive cell gets 1/(2 n_pos) and a negative one 1/(2 n_neg)",
+    )
+
+
+# ----------------------------------------------------------------------------- exercise 3
+
+
+def _weighted(per_cell: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """The balanced sum over each map of a per-cell loss, averaged over the batch."""
+    weights = balanced_weights(labels.expand_as(per_cell))
+    return (weights * per_cell).sum(dim=(-2, -1)).mean()
+
+
+def _wrong_sign(scores, labels):
+    return _weighted(F.softplus(labels * scores), labels)
+
+
+def _plain_mean(scores, labels):
+    return F.softplus(-labels.expand_as(scores) * scores).mean()
+
+
+def _naive(scores, labels):
+    return _weighted(torch.log(1 + torch.exp(-labels * scores)), labels)
+
+
+def _zero_one(scores, labels):
+    return _weighted(F.softplus(-((labels + 1) / 2) * scores), labels)
+
+
+def _batch_sum(scores, labels):
+    labels = labels.expand_as(scores)
+    return (balanced_weights(labels) * F.softplus(-labels * scores)).sum()
+
+
+LOSS_MISTAKES = [
+    Mistake(
+        "the wrong sign in the loss: log(1 + exp(+y v))",
+        "the loss must be small when the score has the label's sign: l(y, v) = log(1 + exp(-y v))",
+        _wrong_sign,
+    ),
+    Mistake(
+        "an unbalanced plain mean over the cells",
+        "weight each cell with the balance weights (positives 1/2, negatives 1/2) and sum them",
+        _plain_mean,
+    ),
+    Mistake(
+        "the naive formula log(1 + exp(-y v)), which overflows for large |v|",
+        "exp(1e4) is inf in float32: compute log(1 + exp(a)) as F.softplus(a) "
+        "or torch.logaddexp(0, a)",
+        _naive,
+    ),
+    Mistake(
+        "labels 0/1 plugged into the +-1 formula",
+        "l(y, v) = log(1 + exp(-y v)) takes y = +1 or -1 as they come: no (y + 1) / 2",
+        _zero_one,
+    ),
+    Mistake(
+        "the maps summed over the batch instead of averaged",
+        "sum the weighted cells of each map, then take the mean over the batch",
+        _batch_sum,
+    ),
+]
+
+
+def compare_loss(got: object, expected: object) -> str:
+    """'' when the losses agree; else the difference, in words for a scalar and for inf/NaN."""
+    try:
+        got_a = as_array(got)
+    except (TypeError, ValueError):
+        return f"expected one number (a 0-d tensor), got {type(got).__name__}"
+    expected_a = as_array(expected)
+    if got_a.shape != expected_a.shape:
+        return (f"a loss of shape {got_a.shape}, expected one number (shape ()): "
+                "sum each map, then average over the batch")  # fmt: skip
+    if not np.all(np.isfinite(got_a)) and np.all(np.isfinite(expected_a)):
+        if np.abs(expected_a).max() >= 100:  # only scores of magnitude ~1e4 give such a loss
+            return (f"{float(got_a):g} where the reference gives {float(expected_a):.6g}: "
+                    "inf/NaN for |v| = 1e4: use softplus or logaddexp")  # fmt: skip
+        return f"{float(got_a):g} where the reference gives {float(expected_a):.6g}"
+    if compare_arrays(got_a, expected_a):
+        return f"the loss is {float(got_a):.6g}, expected {float(expected_a):.6g}"
+    return ""
+
+
+def _scores(shape: tuple[int, ...], seed: int, scale: float = 3.0) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    return scale * torch.randn(shape, generator=generator)
+
+
+def _big_scores() -> torch.Tensor:
+    """|v| = 1e4 on every cell, the sign random: about half the cells confidently wrong."""
+    generator = torch.Generator().manual_seed(3)
+    signs = torch.randint(0, 2, (2, 1, 17, 17), generator=generator).float() * 2 - 1
+    return BIG * signs
+
+
+LOSS_CASES = [
+    Case(
+        "random scores (4, 1, 17, 17) with one (17, 17) label map",
+        (_scores((4, 1, 17, 17), 0), logistic_labels(17, 2.0)),
+    ),  # fmt: skip
+    Case(
+        "a (4, 17, 17) batch with its own label map per pair (13, 14, 12, 12 positives)",
+        (_scores((4, 17, 17), 1), _batch_of_labels()),
+    ),  # fmt: skip
+    Case(
+        "a batch of one (1, 1, 17, 17)",
+        (_scores((1, 1, 17, 17), 2), logistic_labels(17, 2.0)[None, None]),
+    ),  # fmt: skip
+    Case(
+        "scores of magnitude 1e4 (2, 1, 17, 17), half of the signs wrong",
+        (_big_scores(), logistic_labels(17, 2.0)),
+    ),  # fmt: skip
+]
+
+
+def check_logistic_loss(fn) -> Verdict:
+    """Exercise 3: `fn(scores, labels)` against the library's `logistic_loss`."""
+    return check(
+        "logistic_loss",
+        _on_copies(fn),
+        logistic_loss,
+        LOSS_CASES,
+        LOSS_MISTAKES,
+        compare=compare_loss,
+        hint="softplus(-y v) per cell, times the balance weights, summed per map, "
+        "averaged over the batch",
+    )

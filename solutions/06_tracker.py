@@ -1,0 +1,322 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 06 · The tracker: exercises
+#
+# Notebook `06_tracker` took one frame of SiamFC apart (`SiamFCTracker.step`, §2.4 of the
+# paper). Here you write each step of it yourself, in the order the tracker runs them:
+#
+# 1. **warm-up** `pyramid_factors(scale_num, scale_step)`: the scale pyramid's factors $s^k$;
+# 2. **warm-up** `upsample_maps(raw, factor)`: every $17\times17$ score map upsampled $\times16$,
+#    bicubic;
+# 3. **easy** `penalise(maps, scale_penalty)`: the scale penalty on every scale but the current
+#    one;
+# 4. **medium** `windowed_map(score_map, window, influence)`: the normalised map mixed with the
+#    cosine window;
+# 5. **medium** `displacement(...)`: from the peak to a displacement in score-map cells,
+#    search-crop pixels and frame pixels;
+# 6. **hard** `damped_scale(scale, factor, scale_lr, min_scale, max_scale)`: the damped, clipped
+#    size update.
+#
+# The last cell runs your six functions on a real frame (the face of carphone, the shipped
+# weights) and compares every intermediate with the tracker's own `TrackStep`.
+#
+# **Time** about 40 minutes.
+#
+# **How the checks work.** Below each exercise a check cell calls your function on several inputs
+# (edge cases included, and a real frame: carphone's face, frame 3) and compares every answer with
+# the library's `siamfc_edu.tracker`. It prints one line: "passed" with the inputs it tried, or
+# the first input where your answer differs, what differs (a shape, a value and where), and, when
+# your answer matches a typical mistake, its name and a hint. While a function still says
+# `raise NotImplementedError`, its check prints "not implemented yet" and the notebook runs on.
+# Write your code where it says `# YOUR CODE HERE` (delete the `raise` line), then run the cell
+# and its check again. Do not call the library function you are rewriting: the point is to write
+# it.
+
+# %%
+import cv2  # noqa: F401 (exercise 2 resizes with it)
+import numpy as np
+
+# %% [markdown]
+# ## Exercise 1 (warm-up) · The scale pyramid
+#
+# The target may have grown or shrunk since the last frame, so the tracker searches $S$ regions
+# (`scale_num`): the last size times
+#
+# $$ s^k, \qquad k = -\tfrac{S-1}{2},\ \dots,\ \tfrac{S-1}{2} \quad\text{(steps of 1)}, $$
+#
+# with $s$ = `scale_step` (1.0375 in the paper, 1.06 for the shipped tiny weights). For $S = 3$,
+# $k \in \{-1, 0, 1\}$: the factors are $[1/s,\ 1,\ s]$. The middle factor is always 1 (keep the
+# size). $S$ may also be even: for $S = 4$, $k \in \{-1.5, -0.5, 0.5, 1.5\}$.
+#
+# Return the $S$ factors as a numpy array, smallest first.
+
+# %%
+def pyramid_factors(scale_num: int, scale_step: float) -> np.ndarray:
+    """The scale pyramid's factors s^k, k = -(n-1)/2 .. (n-1)/2, smallest first: shape (n,)."""
+    # HINT: exponents k: np.arange(scale_num) centred on 0; then scale_step**k
+    ### BEGIN SOLUTION
+    exponents = np.arange(scale_num) - (scale_num - 1) / 2
+    return scale_step**exponents
+    ### END SOLUTION
+
+
+# %%
+from siamfc_edu.checks.tracker import check_pyramid_factors
+
+check_pyramid_factors(pyramid_factors)
+
+# %% [markdown]
+# ## Exercise 2 (warm-up) · Upsampling the score maps
+#
+# Each search region gives a $17\times17$ score map $f(z, x)$; one cell is one step of the
+# network's total stride, 8 pixels of the search crop. The tracker upsamples every map by
+# `response_up` $= 16$ with **bicubic** interpolation ($17 \to 272$), which places the peak to
+# within half a crop pixel instead of 8.
+#
+# `raw` is a float32 array of shape $(S, n, n)$; return the $S$ maps resized to
+# $(n \cdot \text{factor}) \times (n \cdot \text{factor})$, as an array of shape
+# $(S,\ n \cdot \text{factor},\ n \cdot \text{factor})$. Use OpenCV:
+# `cv2.resize(image, (width, height), interpolation=...)` resizes one 2-D map (mind the order:
+# width first).
+
+# %%
+def upsample_maps(raw: np.ndarray, factor: int) -> np.ndarray:
+    """Each (n x n) map of raw (S, n, n) resized x factor with bicubic interpolation."""
+    # HINT: new side n * factor; cv2.resize each map with cv2.INTER_CUBIC
+    ### BEGIN SOLUTION
+    side = raw.shape[-1] * factor
+    resized = [cv2.resize(m, (side, side), interpolation=cv2.INTER_CUBIC) for m in raw]
+    return np.stack(resized)
+    ### END SOLUTION
+
+
+# %%
+from siamfc_edu.checks.tracker import check_upsample_maps
+
+check_upsample_maps(upsample_maps)
+
+# %% [markdown]
+# ## Exercise 3 · The scale penalty
+#
+# A change of size must earn it. Before the peaks of the $S$ maps are compared, every scale but
+# the middle one (index $S /\!/ 2$, the factor $s^0 = 1$) is multiplied by the penalty $p$
+# (`scale_penalty`, 0.9745 in the paper):
+#
+# $$ \tilde r_k = \begin{cases} r_k & k = 0 \\ p\, r_k & k \neq 0. \end{cases} $$
+#
+# `maps` has shape $(S, N, N)$; return the penalised maps, same shape. Return a **new** array:
+# the tracker keeps the unpenalised maps too (`TrackStep.upsampled`), so do not change `maps`
+# in place.
+
+# %%
+def penalise(maps: np.ndarray, scale_penalty: float) -> np.ndarray:
+    """The maps (S, N, N), each multiplied by scale_penalty except the middle scale's."""
+    # HINT: one factor per scale, 1 at the middle index S // 2; broadcast it
+    ### BEGIN SOLUTION
+    per_scale = np.full(len(maps), scale_penalty, dtype=maps.dtype)
+    per_scale[len(maps) // 2] = 1.0
+    return maps * per_scale[:, None, None]
+    ### END SOLUTION
+
+
+# %%
+from siamfc_edu.checks.tracker import check_penalise
+
+check_penalise(penalise)
+
+# %% [markdown]
+# ## Exercise 4 · The cosine window
+#
+# The scale whose penalised map has the highest peak wins. Objects move little between frames, so
+# its map $r$ is mixed with a Hann window $H$ (`window`, summing to 1, highest in the centre).
+# First $r$ is brought to the same footing as $H$: shifted to a minimum of 0 and scaled to sum 1.
+# Then, with $\lambda$ = `influence` (`window_influence`: 0.176 in the paper, 0.35 for tiny):
+#
+# $$ r' = (1 - \lambda)\,\frac{r - \min r}{\sum (r - \min r)} + \lambda H. $$
+#
+# `score_map` and `window` are 2-D arrays of the same shape; return $r'$, same shape (and leave
+# `score_map` as it is).
+
+# %%
+def windowed_map(score_map: np.ndarray, window: np.ndarray, influence: float) -> np.ndarray:
+    """The map normalised (minimum 0, sum 1), mixed with the window: weight influence on it."""
+    # HINT: shift to a minimum of 0, divide by the sum, mix with the window
+    ### BEGIN SOLUTION
+    shifted = score_map - score_map.min()
+    normalised = shifted / shifted.sum()
+    return (1 - influence) * normalised + influence * window
+    ### END SOLUTION
+
+
+# %%
+from siamfc_edu.checks.tracker import check_windowed_map
+
+check_windowed_map(windowed_map)
+
+# %% [markdown]
+# ## Exercise 5 · From the peak to a displacement
+#
+# The peak of $r'$ sits at (`peak_row`, `peak_col`) of an $N \times N$ map, $N$ = `upscale_size`
+# (272), its cells numbered $0 \dots N-1$. Its offset from the **centre** of the map, as
+# $(d_x, d_y)$ (x along a row: the column), is in upsampled cells. Three changes of unit bring it
+# to the frame:
+#
+# $$ d_\text{cells} = \frac{d_\text{up}}{\text{response\_up}}, \qquad
+#    d_\text{crop} = \text{total\_stride} \cdot d_\text{cells}, \qquad
+#    d_\text{frame} = d_\text{crop} \cdot \frac{\text{side}}{\text{instance\_size}}, $$
+#
+# where `side` is the side, in frame pixels, of the chosen search region, which was resized to
+# `instance_size` $= 255$ pixels. Where exactly is the centre of 272 cells numbered from 0? When
+# the peak is there, every displacement must be 0.
+#
+# Return a tuple `(cells, crop_px, frame_px)`, each a numpy array $(d_x, d_y)$ of shape (2,).
+
+# %%
+def displacement(
+    peak_row: int,
+    peak_col: int,
+    upscale_size: int,
+    response_up: int,
+    total_stride: int,
+    side: float,
+    instance_size: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The peak's (dx, dy) from the map's centre: in score-map cells, crop pixels, frame pixels."""
+    # HINT: (dx, dy) from the centre of N cells 0..N-1, then 3 unit changes
+    ### BEGIN SOLUTION
+    centre = (upscale_size - 1) / 2
+    offset_up = np.array([peak_col - centre, peak_row - centre])
+    in_cells = offset_up / response_up
+    in_crop = in_cells * total_stride
+    in_frame = in_crop * side / instance_size
+    return in_cells, in_crop, in_frame
+    ### END SOLUTION
+
+
+# %%
+from siamfc_edu.checks.tracker import check_displacement
+
+check_displacement(displacement)
+
+# %% [markdown]
+# ## Exercise 6 (hard) · The damped scale update
+#
+# The centre jumps to the peak, but the size is noisier: the tracker moves it only part of the
+# way towards the winning scale. The target's size is `base_size * scale` (its first size times
+# `scale`). When the scale with factor $f = s^{k^*}$ wins:
+#
+# - the change of size is damped: instead of $f$, the scale is multiplied by the point a
+#   fraction $\beta$ (`scale_lr`, 0.59) of the way from 1 (keep the size) to $f$ (adopt the
+#   winner);
+# - the new scale is then kept within [`min_scale`, `max_scale`] (0.2 and 5: the target never
+#   shrinks below a fifth of its first size, nor grows beyond five times).
+#
+# Write the new scale as a formula first (what is it for $\beta = 0$? for $\beta = 1$?), then the
+# code. Return a float.
+
+# %%
+def damped_scale(
+    scale: float, factor: float, scale_lr: float, min_scale: float, max_scale: float
+) -> float:
+    """The new scale: the current one times the damped factor, within [min_scale, max_scale]."""
+    # HINT: damped factor: scale_lr of the way from 1 to factor; then clip
+    ### BEGIN SOLUTION
+    partial_factor = 1 + scale_lr * (factor - 1)
+    return float(min(max(scale * partial_factor, min_scale), max_scale))
+    ### END SOLUTION
+
+
+# %%
+from siamfc_edu.checks.tracker import check_damped_scale
+
+check_damped_scale(damped_scale)
+
+# %% [markdown]
+# ## Together: one frame of your tracker
+#
+# The shipped tracker follows the face of carphone to frame 3; then we run `tracker.step` on
+# frame 3 and your six functions on the same raw score maps, one after the other as §2.4 does,
+# and compare each intermediate with the field of the `TrackStep` (`step.window` is the tracker's
+# Hann window, `hann_window(272)`). Every line should say ok.
+
+# %%
+import matplotlib.pyplot as plt
+
+from siamfc_edu import SiamFCTracker, viz
+from siamfc_edu.data import read_annotations, read_video
+from siamfc_edu.data.real import ANNOTATIONS_DIR
+
+frames = read_video("carphone_pristine", max_frames=4)
+first_box = read_annotations(ANNOTATIONS_DIR / "carphone_face.txt", 120)[0]  # 120 frames
+tracker = SiamFCTracker.from_weights(device="cpu")
+cfg = tracker.cfg
+tracker.init(frames[0], first_box)
+for frame in frames[1:3]:
+    tracker.update(frame)
+scale_before, center_before = tracker.scale, tracker.center.copy()
+step = tracker.step(frames[3])
+
+
+def same(what: str, mine: object, library: object) -> None:
+    """Print ok when mine equals the tracker's value, else how they differ."""
+    mine_a, library_a = np.asarray(mine, dtype=float), np.asarray(library, dtype=float)
+    ok = mine_a.shape == library_a.shape and np.allclose(mine_a, library_a, 1e-4, 1e-10)
+    print(f"{'ok' if ok else 'DIFFERS':8} {what}" + ("" if ok else f": {mine} vs {library}"))
+
+
+try:
+    mine_factors = pyramid_factors(cfg.scale_num, cfg.scale_step)
+    same("scale factors", mine_factors, step.scale_factors)
+    mine_up = upsample_maps(step.raw_scores, cfg.response_up)
+    same("upsampled maps", mine_up, step.upsampled)
+    mine_pen = penalise(mine_up, cfg.scale_penalty)
+    same("penalised maps", mine_pen, step.penalised)
+    mine_best = int(mine_pen.reshape(len(mine_pen), -1).max(axis=1).argmax())
+    same("chosen scale", mine_best, step.best_scale)
+    mine_r = windowed_map(mine_pen[mine_best], step.window, cfg.window_influence)
+    same("windowed map", mine_r, step.windowed)
+    peak = np.unravel_index(mine_r.argmax(), mine_r.shape)
+    same("peak (row, col)", peak, step.peak)
+    side = step.search_sides[mine_best]
+    moves = displacement(*peak, cfg.upscale_size, cfg.response_up, cfg.total_stride, side,
+                         cfg.instance_size)  # fmt: skip
+    same("displacement in cells", moves[0], step.displacement_cells)
+    same("displacement in crop px", moves[1], step.displacement_crop)
+    same("displacement in frame px", moves[2], step.displacement_frame)
+    mine_scale = damped_scale(scale_before, mine_factors[mine_best], cfg.scale_lr,
+                              cfg.min_scale, cfg.max_scale)  # fmt: skip
+    same("new scale", mine_scale, step.scale)
+except NotImplementedError as unfinished:
+    print(f"not yet: finish the exercises above, then run this cell again ({unfinished})")
+else:
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4))
+    axes[0].imshow(mine_r, cmap="viridis")
+    axes[0].plot(peak[1], peak[0], "w+", markersize=16, markeredgewidth=2)
+    axes[0].set_title(f"your windowed map, scale {mine_best}: peak {tuple(map(int, peak))}")
+    new_center = center_before + moves[2]
+    new_box = np.r_[new_center - tracker.base_size * mine_scale / 2, tracker.base_size * mine_scale]
+    axes[1].imshow(viz.draw_box(viz.draw_peak(frames[3], new_center), new_box))
+    axes[1].set_title("frame 3: your new centre and box")
+    for ax in axes:
+        ax.axis("off")
+    plt.show()
+
+# %% [markdown]
+# ## Recap
+# - The pyramid's factors are powers $s^k$ centred on $k = 0$; the maps are upsampled bicubically
+#   to $N = 17 \cdot 16 = 272$ cells.
+# - Every scale but the current one pays the penalty; the winner's map is normalised and mixed
+#   with the Hann window.
+# - The centre of $N$ cells numbered from 0 is $(N-1)/2$; a displacement goes cells $\to$ crop
+#   pixels ($\times 8$) $\to$ frame pixels ($\times$ side / 255), as (column, row) = $(d_x, d_y)$.
+# - The size moves only $\beta$ of the way to the winning factor, within
+#   [`min_scale`, `max_scale`].
