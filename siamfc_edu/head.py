@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -33,6 +35,11 @@ class CorrelationHead(nn.Module):
         self.out_scale = out_scale
         self.bias = nn.Parameter(torch.zeros(1))
 
-    def forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """Score maps (B, 1, H-h+1, W-w+1) of the exemplar embeddings z in search embeddings x."""
-        return cross_correlation(z, x) * self.out_scale + self.bias
+    def forward(
+        self, z: torch.Tensor, x: torch.Tensor, correlate: Callable = cross_correlation
+    ) -> torch.Tensor:
+        """Score maps (B, 1, H-h+1, W-w+1) of the exemplar embeddings z in search embeddings x.
+
+        `correlate` is the correlation to use: the library's, or your own (the capstone's hook).
+        """
+        return correlate(z, x) * self.out_scale + self.bias

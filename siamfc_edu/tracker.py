@@ -22,7 +22,7 @@ got10k toolkit's: `init(image, box)`, `update(image) -> box`, `track(img_files, 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -32,7 +32,8 @@ import torch
 from .backbone import AlexNetEmbedding, fuse_for_inference
 from .boxes import box_center, center_box, check_box
 from .config import SiamFCConfig, get_preset
-from .crops import crop_and_resize, exemplar_crop, search_side
+from .crops import crop_and_resize, exemplar_side, search_side
+from .head import cross_correlation
 from .images import as_rgb_frame, mean_color
 from .interface import Tracker
 from .model import SiamFCNet, build_model, default_weights, load_weights
@@ -71,10 +72,37 @@ def upsample(scores: np.ndarray, size: int) -> np.ndarray:
     return np.stack([cv2.resize(s, (size, size), interpolation=cv2.INTER_CUBIC) for s in scores])
 
 
+def penalise(maps: np.ndarray, penalty: np.ndarray) -> np.ndarray:
+    """Each scale's map multiplied by its penalty factor (see `scale_penalties`)."""
+    return maps * penalty[:, None, None]
+
+
 def normalise(score_map: np.ndarray) -> np.ndarray:
     """The map shifted to a minimum of 0 and scaled to sum 1, like the window it is mixed with."""
     shifted = score_map - score_map.min()
     return shifted / (shifted.sum() + 1e-16)
+
+
+def apply_window(score_map: np.ndarray, window: np.ndarray, influence: float) -> np.ndarray:
+    """The normalised map mixed with the cosine window: (1 - influence) map + influence window."""
+    return (1 - influence) * normalise(score_map) + influence * window
+
+
+def displacement(
+    row: int, col: int, side: float, cfg: SiamFCConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The peak's (dx, dy) from the centre in score-map cells, search-crop px and frame px."""
+    upsampled_cells = np.array([col, row]) - (cfg.upscale_size - 1) / 2
+    cells = upsampled_cells / cfg.response_up
+    crop_px = cells * cfg.total_stride
+    frame_px = crop_px * side / cfg.instance_size
+    return cells, crop_px, frame_px
+
+
+def damped_scale(scale: float, factor: float, cfg: SiamFCConfig) -> float:
+    """The size moves part of the way (scale_lr) towards the chosen scale, within the limits."""
+    damped = (1 - cfg.scale_lr) + cfg.scale_lr * factor
+    return float(np.clip(scale * damped, cfg.min_scale, cfg.max_scale))
 
 
 def hann_window(size: int) -> np.ndarray:
@@ -82,6 +110,23 @@ def hann_window(size: int) -> np.ndarray:
     h = np.hanning(size)
     window = np.outer(h, h)
     return window / window.sum()
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """The functions one frame is made of: the library's, or your own swapped in (the capstone).
+
+    `SiamFCTracker(..., pieces=Pieces(upsample=my_upsample))` tracks with your upsampling and the
+    library's everything else. Each piece has the signature of the library function it defaults to.
+    """
+
+    crop: Callable = crop_and_resize  # (image, center, side, out_size, pad_color) -> crop
+    correlate: Callable = cross_correlation  # (phi(z), phi(x)) -> maps, before x0.001 + b
+    upsample: Callable = upsample  # (maps, size) -> maps
+    penalise: Callable = penalise  # (maps, penalty per scale) -> maps
+    window: Callable = apply_window  # (score map, window, influence) -> windowed map
+    displacement: Callable = displacement  # (row, col, side, cfg) -> (cells, crop px, frame px)
+    damp: Callable = damped_scale  # (scale, factor, cfg) -> new scale
 
 
 @dataclass(frozen=True)
@@ -123,8 +168,10 @@ class SiamFCTracker(Tracker):
         net: SiamFCNet | None = None,
         cfg: SiamFCConfig | None = None,
         device: str | torch.device | None = None,
+        pieces: Pieces | None = None,
     ):
         self.cfg = cfg or get_preset()
+        self.pieces = pieces or Pieces()
         self.device = torch.device(device) if device is not None else default_device()
         self.net = (net or build_model(self.cfg)).to(self.device).eval()
         backbone = self.net.backbone
@@ -158,7 +205,8 @@ class SiamFCTracker(Tracker):
         self.base_size = box[2:].copy()  # the target's size in the first frame
         self.scale = 1.0  # current size = base_size * scale
         self.base_x_side = search_side(box[2], box[3], self.cfg)  # search region at scale 1
-        self.exemplar = exemplar_crop(image, box, self.cfg, mean_color(image))  # z, 127 x 127
+        z_side, z_size = exemplar_side(box[2], box[3], self.cfg), self.cfg.exemplar_size
+        self.exemplar = self.pieces.crop(image, self.center, z_side, z_size, mean_color(image))
         self.kernel = self.embed(crops_to_tensor([self.exemplar], self.device))  # phi(z)
 
     # ------------------------------------------------------------------ every other frame
@@ -177,13 +225,13 @@ class SiamFCTracker(Tracker):
         sides = self.base_x_side * self.scale * self.scale_factors  # 1. the scale pyramid
         crops = self.search_crops(image, sides)
         raw = self.score(crops)  # 2. f(z, x) per scale
-        upsampled = upsample(raw, cfg.upscale_size)  # 3. x16 bicubic
-        penalised = upsampled * self.penalty[:, None, None]  # 4. the scale penalty
+        upsampled = self.pieces.upsample(raw, cfg.upscale_size)  # 3. x16 bicubic
+        penalised = self.pieces.penalise(upsampled, self.penalty)  # 4. the scale penalty
         best = int(penalised.reshape(len(sides), -1).max(axis=1).argmax())
         normalised = normalise(penalised[best])  # 5. the cosine window
-        windowed = (1 - cfg.window_influence) * normalised + cfg.window_influence * self.window
+        windowed = self.pieces.window(penalised[best], self.window, cfg.window_influence)
         row, col = np.unravel_index(windowed.argmax(), windowed.shape)  # 6. the displacement
-        cells, crop_px, frame_px = self.displacement(int(row), int(col), sides[best])
+        cells, crop_px, frame_px = self.pieces.displacement(int(row), int(col), sides[best], cfg)
         center, scale = self.next_state(frame_px, self.scale_factors[best], image.shape)  # 7.
         self.center, self.scale = center, scale  # the only change of state after init
         return TrackStep(
@@ -196,23 +244,13 @@ class SiamFCTracker(Tracker):
         """The search region at every scale, centred on the last position, each 255 x 255."""
         pad = mean_color(image)
         size = self.cfg.instance_size
-        return np.stack([crop_and_resize(image, self.center, s, size, pad) for s in sides])
+        return np.stack([self.pieces.crop(image, self.center, s, size, pad) for s in sides])
 
     def score(self, crops: np.ndarray) -> np.ndarray:
         """The raw 17 x 17 score map f(z, x) of every search crop: (S, 17, 17)."""
         x = crops_to_tensor(crops, self.device)
-        return self.net.head(self.kernel, self.embed(x))[:, 0].float().cpu().numpy()
-
-    def displacement(
-        self, row: int, col: int, side: float
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The peak's (dx, dy) from the centre in score-map cells, search-crop px and frame px."""
-        cfg = self.cfg
-        upsampled_cells = np.array([col, row]) - (cfg.upscale_size - 1) / 2
-        cells = upsampled_cells / cfg.response_up
-        crop_px = cells * cfg.total_stride
-        frame_px = crop_px * side / cfg.instance_size
-        return cells, crop_px, frame_px
+        scores = self.net.head(self.kernel, self.embed(x), correlate=self.pieces.correlate)
+        return scores[:, 0].float().cpu().numpy()
 
     def next_state(
         self, frame_px: np.ndarray, scale_factor: float, frame_shape: tuple[int, ...]
@@ -220,9 +258,7 @@ class SiamFCTracker(Tracker):
         """The centre moved to the peak (kept in the frame), the scale damped by scale_lr."""
         height, width = frame_shape[:2]
         center = np.clip(self.center + frame_px, 0, [width - 1, height - 1])
-        damped = (1 - self.cfg.scale_lr) + self.cfg.scale_lr * scale_factor
-        scale = float(np.clip(self.scale * damped, self.cfg.min_scale, self.cfg.max_scale))
-        return center, scale
+        return center, self.pieces.damp(self.scale, scale_factor, self.cfg)
 
     def box(self) -> np.ndarray:
         """The current target box, 0-based [x, y, w, h]."""

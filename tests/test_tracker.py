@@ -11,6 +11,7 @@ from siamfc_edu.config import get_preset
 from siamfc_edu.head import CorrelationHead
 from siamfc_edu.model import SiamFCNet, build_model
 from siamfc_edu.tracker import SiamFCTracker, hann_window
+from siamfc_edu.tracker import upsample as upsample_maps
 
 
 class PixelBlockEmbedding(nn.Module):
@@ -231,3 +232,28 @@ def test_step_displacement_follows_a_known_jump():
     side = step.search_sides[0]
     np.testing.assert_allclose(step.displacement_crop, np.array([24, 16]) * 255 / side, atol=1.5)
     np.testing.assert_allclose(step.displacement_cells, step.displacement_crop / 8)
+
+
+def test_pieces_swap_in_your_own_functions(carphone_frames):
+    """The capstone's hook: equal pieces track the same; a wrong one (bilinear) tracks otherwise."""
+    from siamfc_edu.crops import crop_and_resize
+    from siamfc_edu.head import cross_correlation
+    from siamfc_edu.tracker import Pieces, apply_window, damped_scale, displacement, penalise
+
+    def own(fn):
+        return lambda *args, **kwargs: fn(*args, **kwargs)  # the same function, another object
+
+    same = Pieces(*(own(f) for f in (crop_and_resize, cross_correlation, upsample_maps, penalise,
+                                      apply_window, displacement, damped_scale)))  # fmt: skip
+
+    def bilinear(maps, size):
+        return np.stack([cv2.resize(m, (size, size), interpolation=cv2.INTER_LINEAR) for m in maps])
+
+    shipped = SiamFCTracker.from_weights(device="cpu")
+    paths = {}
+    for name, pieces in [("library", None), ("same", same), ("wrong", Pieces(upsample=bilinear))]:
+        tracker = SiamFCTracker(shipped.net, shipped.cfg, "cpu", pieces=pieces)
+        tracker.init(carphone_frames[0], [63, 42, 42, 54])
+        paths[name] = np.array([tracker.update(frame) for frame in carphone_frames[1:]])
+    np.testing.assert_array_equal(paths["same"], paths["library"])
+    assert not np.allclose(paths["wrong"], paths["library"])

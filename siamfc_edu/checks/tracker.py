@@ -12,10 +12,10 @@
 - `check_displacement` serves exercise 5, `displacement(peak_row, peak_col, upscale_size,
   response_up, total_stride, side, instance_size)`: the peak's (dx, dy) from the centre in
   score-map cells, search-crop pixels and frame pixels, compared with
-  `SiamFCTracker.displacement`;
+  `siamfc_edu.tracker.displacement`;
 - `check_damped_scale` serves exercise 6, `damped_scale(scale, factor, scale_lr, min_scale,
   max_scale)`: the new size after the damped update, clipped, compared with
-  `SiamFCTracker.next_state`.
+  `siamfc_edu.tracker.damped_scale`.
 
 Several inputs come from a real frame: the shipped weights tracking the face of carphone on the
 CPU, frame 3 (`carphone_step`, computed once). Each list of typical mistakes (`PYRAMID_MISTAKES`,
@@ -39,6 +39,8 @@ from ..data.real import read_annotations, real_set_files
 from ..tracker import (
     SiamFCTracker,
     TrackStep,
+    damped_scale,
+    displacement,
     hann_window,
     normalise,
     scale_factors,
@@ -437,10 +439,10 @@ def reference_displacement(
     side: float,
     instance_size: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`SiamFCTracker.displacement` itself, with a config holding exactly these numbers."""
+    """The library's `displacement`, with a config holding exactly these numbers."""
     cfg = SimpleNamespace(upscale_size=upscale_size, response_up=response_up,
                           total_stride=total_stride, instance_size=instance_size)  # fmt: skip
-    return SiamFCTracker.displacement(SimpleNamespace(cfg=cfg), peak_row, peak_col, side)
+    return displacement(peak_row, peak_col, side, cfg)
 
 
 def _displacement(
@@ -547,10 +549,9 @@ def check_displacement(fn: Callable) -> Verdict:
 def reference_damped_scale(
     scale: float, factor: float, scale_lr: float, min_scale: float, max_scale: float
 ) -> float:
-    """The scale `SiamFCTracker.next_state` returns, for a tracker at this scale and config."""
+    """The library's `damped_scale`, with a config holding exactly these numbers."""
     cfg = SimpleNamespace(scale_lr=scale_lr, min_scale=min_scale, max_scale=max_scale)
-    state = SimpleNamespace(cfg=cfg, center=np.zeros(2), scale=scale)
-    return SiamFCTracker.next_state(state, np.zeros(2), factor, (1, 1))[1]
+    return damped_scale(scale, factor, cfg)
 
 
 DAMPING_MISTAKES = [
