@@ -23,6 +23,7 @@ from .losses import balanced_weights, logistic_labels
 from .tracker import SiamFCTracker
 
 DISPLAY_WIDTH = 480  # frames are shown at most this wide: encoding stays fast on any clip
+MIN_WIDTH = 320  # ... and at least this wide: small clips are enlarged
 SETTINGS = {  # the tracker's settings a learner can move: (min, max, step)
     "window_influence": (0.0, 1.0, 0.01),
     "scale_penalty": (0.90, 1.0, 0.0025),
@@ -31,15 +32,21 @@ SETTINGS = {  # the tracker's settings a learner can move: (min, max, step)
 }
 
 
+def column(children: list[W.Widget]) -> W.VBox:
+    """Widgets one above the other, each at its own width (a plain VBox stretches images)."""
+    return W.VBox(children, layout=W.Layout(align_items="flex-start"))
+
+
 def image_widget(image: np.ndarray, width: int | None = None) -> W.Image:
     """An ipywidgets.Image showing an RGB array (JPEG-encoded)."""
     layout = W.Layout(width=f"{width}px") if width else W.Layout()
     return W.Image(value=viz.encode(image), format="jpeg", layout=layout)
 
 
-def shrink(frame: np.ndarray, width: int = DISPLAY_WIDTH) -> tuple[np.ndarray, float]:
-    """The frame at most `width` pixels wide, and the factor it was scaled by."""
-    factor = min(1.0, width / frame.shape[1])
+def shrink(frame: np.ndarray) -> tuple[np.ndarray, float]:
+    """The frame resized to a width between MIN_WIDTH and DISPLAY_WIDTH, and the factor used."""
+    width = frame.shape[1]
+    factor = DISPLAY_WIDTH / width if width > DISPLAY_WIDTH else max(1.0, MIN_WIDTH / width)
     if factor == 1.0:
         return frame, 1.0
     return viz.fit_height(frame, round(frame.shape[0] * factor)), factor
@@ -194,9 +201,9 @@ class ScoreMapExplorer:
             s.observe(lambda change, n=name: self.set_setting(n, change["new"]), names="value")
             controls.append(s)
         self.sliders = {"frame": slider, **dict(zip(SETTINGS, controls, strict=True))}
-        return W.VBox([
+        return column([
             W.HBox([play, slider]), self.caption_widget,
-            W.HBox([self.images["frame"], W.VBox(controls)]), self.images["pyramid"],
+            W.HBox([self.images["frame"], column(controls)]), self.images["pyramid"],
         ])  # fmt: skip
 
 
@@ -237,7 +244,7 @@ class LabelExplorer:
         stride = W.IntSlider(self.stride, 1, 16, description="stride")
         radius.observe(lambda c: self.set_value("radius", c["new"]), names="value")
         stride.observe(lambda c: self.set_value("stride", c["new"]), names="value")
-        return W.VBox([W.HBox([radius, stride]), self.image])
+        return column([W.HBox([radius, stride]), self.image])
 
 
 # ----------------------------------------------------------------------------- embedding
@@ -295,7 +302,7 @@ class EmbeddingExplorer:
         layer.observe(on_layer, names="value")
         channel.max = self.activations[self.layer][0].shape[0] - 1
         channel.observe(lambda c: self.set_value("channel", c["new"]), names="value")
-        return W.VBox([W.HBox([layer, channel]), self.image])
+        return column([W.HBox([layer, channel]), self.image])
 
 
 # ----------------------------------------------------------------------------- training pairs
@@ -349,4 +356,4 @@ class PairExplorer:
         source.observe(lambda c: self.set_value("source", c["new"]), names="value")
         index.observe(lambda c: self.set_value("index", c["new"]), names="value")
         context.observe(lambda c: self.set_value("context", c["new"]), names="value")
-        return W.VBox([W.HBox([source, index, context]), self.image])
+        return column([W.HBox([source, index, context]), self.image])
