@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import signal
+import sysconfig
 import threading
 import traceback
 from collections.abc import Callable, Sequence
@@ -26,6 +27,10 @@ from pathlib import Path
 import numpy as np
 
 TIMEOUT_S = 20.0  # a learner's function that runs longer than this is stopped
+PACKAGE = str(Path(__file__).resolve().parent.parent)  # siamfc_edu: the checker's own frames
+INSTALLED = tuple(
+    str(Path(sysconfig.get_paths()[key]).resolve()) for key in ("stdlib", "purelib", "platlib")
+)  # Python's standard library and installed packages (numpy, torch, cv2, ...)
 
 
 @dataclass(frozen=True)
@@ -111,11 +116,18 @@ def call_with_timeout(fn: Callable, case: Case, timeout: float = TIMEOUT_S) -> o
     return result["value"]
 
 
+def is_learners(filename: str) -> bool:
+    """Whether a traceback's file is the learner's code: not this package, Python or a library."""
+    path = Path(filename)
+    if not path.is_absolute():  # compiled code (numpy's .pyx, <frozen ...>)
+        return False
+    resolved = str(path.resolve())
+    return not resolved.startswith((PACKAGE, *INSTALLED))
+
+
 def where(error: BaseException) -> str:
-    """The line of the learner's code an exception came from (frames of this package skipped)."""
-    package = str(Path(__file__).resolve().parent.parent)
-    frames = [f for f in traceback.extract_tb(error.__traceback__)
-              if not str(Path(f.filename).resolve()).startswith(package)]  # fmt: skip
+    """The learner's line an exception came from (frames of this package and libraries skipped)."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if is_learners(f.filename)]
     if not frames:
         return ""
     frame = frames[-1]

@@ -1,0 +1,653 @@
+"""Checks of exercise notebook 04 (training pairs, Section 2.4 and Fig. 2 of the paper).
+
+- `check_context_side` serves exercise 1a, `context_side(w, h, context=0.5)`: the side
+  sqrt((w + p)(h + p)), p = context (w + h), of the exemplar's square, compared with
+  `siamfc_edu.crops.context_size`;
+- `check_search_side` serves exercise 1b, `search_side(w, h)`: that side times 255/127, compared
+  with `siamfc_edu.crops.search_side` (SiamFC-3s);
+- `check_crop_with_padding` serves exercise 2, `crop_with_padding(image, center, side,
+  out_size)`: the square of `side` px centred on (cx, cy), padded with the frame's mean colour,
+  resized (bilinear), compared with `siamfc_edu.crops.crop_and_resize`;
+- `check_exemplar_from_box` serves exercise 3, `exemplar_from_box(image, box)`: the 127 x 127
+  exemplar z of a box in OTB's 1-based convention, compared with `siamfc_edu.crops.exemplar_crop`
+  of `siamfc_edu.boxes.otb_to_xywh(box)`;
+- `check_pick_pair` serves exercise 4, `pick_pair(frame_ids, max_gap, rng)`: two frame indices
+  at most T frames apart. Any way of drawing that follows the rules passes: the learner's function
+  and the library's `siamfc_edu.data.pairs.sample_frame_pair` are each drawn `N_DRAWS` times on
+  every track, and the sets of pairs they give must be equal (no pair the rules forbid, every
+  pair they allow), and the same seed must give the same pairs.
+
+Several inputs come from a real frame: frame 0 of the shipped clip carphone with the hand-drawn
+box of the face. Each list of typical mistakes (`CONTEXT_MISTAKES`, ...) is public so that the
+tests can make every mistake and see it named.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import sysconfig
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache, wraps
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..boxes import otb_to_xywh, xywh_to_otb
+from ..config import get_preset
+from ..crops import context_size, crop_and_resize, exemplar_crop, search_side
+from ..data.pairs import sample_frame_pair
+from . import Case, Mistake, Verdict, check, compare_arrays
+
+CFG = get_preset()  # SiamFC-3s: context 0.5, z 127 px, x 255 px
+N_DRAWS = 3000  # pairs drawn per track in exercise 4
+CLIP, OBJECT = "carphone_pristine", "carphone_face"
+
+
+@lru_cache(maxsize=1)
+def carphone() -> tuple[np.ndarray, np.ndarray]:
+    """Frame 0 of carphone (144 x 176 RGB) and the face's hand-drawn 0-based [x, y, w, h] box."""
+    from ..data.footage import SHIPPED_VIDEOS, read_video
+    from ..data.real import read_annotations, real_set_files
+
+    frame = read_video(CLIP, max_frames=1)[0]
+    boxes = read_annotations(real_set_files()[f"{CLIP}:{OBJECT}"], SHIPPED_VIDEOS[CLIP][2])
+    return frame, boxes[0]
+
+
+def synthetic_frame(height: int, width: int, seed: int) -> np.ndarray:
+    """A colourful uint8 RGB frame: a gradient per channel, a wave pattern and noise (seeded)."""
+    rng = np.random.default_rng(seed)
+    rows, cols = np.mgrid[0:height, 0:width].astype(np.float64)
+    red = 40 + 180 * cols / max(width - 1, 1)
+    green = 30 + 200 * rows / max(height - 1, 1)
+    blue = 128 + 60 * np.sin(cols / 5.0) * np.cos(rows / 7.0)
+    image = np.stack([red, green, blue], axis=-1) + rng.normal(0, 12, (height, width, 3))
+    return np.clip(image, 0, 255).round().astype(np.uint8)
+
+
+def grayish_frame(height: int, width: int, seed: int) -> np.ndarray:
+    """A small, nearly gray uint8 frame (each channel's mean a little apart, never a whole)."""
+    rng = np.random.default_rng(seed)
+    image = np.array([124.0, 120.0, 117.0]) + rng.normal(0, 6, (height, width, 3))
+    return np.clip(image, 0, 255).round().astype(np.uint8)
+
+
+_INSTALLED = tuple(
+    {str(Path(sysconfig.get_paths()[key]).resolve()) for key in ("stdlib", "purelib", "platlib")}
+)
+
+
+def _installed(filename: str) -> bool:
+    """Whether a traceback's file is installed code (Python, numpy, cv2...), not the learner's."""
+    path = Path(filename)
+    return not path.is_absolute() or str(path.resolve()).startswith(_INSTALLED)
+
+
+def own_lines(fn: Callable) -> Callable:
+    """fn, whose exceptions end their traceback at the learner's last line.
+
+    The core names the last frame outside this package: without this, an error raised inside
+    numpy (`rng.choice([])`, whose frame is numpy's .pyx source) would name numpy's line.
+    """
+
+    @wraps(fn)
+    def call(*args: object, **kwargs: object) -> object:
+        try:
+            return fn(*args, **kwargs)
+        except Exception as error:
+            tb, last = error.__traceback__, None
+            while tb is not None:
+                if not _installed(tb.tb_frame.f_code.co_filename):
+                    last = tb
+                tb = tb.tb_next
+            if last is not None:
+                last.tb_next = None
+            raise
+
+    return call
+
+
+# ----------------------------------------------------------------------------- exercise 1
+
+
+def compare_side(got: object, expected: object) -> str:
+    """'' when the two sides agree (relative 1e-6); else both numbers, or what came back instead."""
+    if got is None:
+        return "your function returned None (is the `return` missing?)"
+    try:
+        value = float(got)
+    except (TypeError, ValueError):
+        return f"expected one number, got {type(got).__name__} {got!r:.60}"
+    if not math.isfinite(value):
+        return f"{value} where the reference gives {float(expected):.6g}"
+    if abs(value - float(expected)) > 1e-6 * max(1.0, abs(float(expected))):
+        return f"the side is {value:.6g}, expected {float(expected):.6g}"
+    return ""
+
+
+def _margin(w: float, h: float, context: float) -> float:
+    return context * (w + h)
+
+
+CONTEXT_MISTAKES = [
+    Mistake(
+        "the paper's p = (w + h)/4 in the formula sqrt((w + p)(h + p))",
+        "the paper's (w + h)/4 is the margin on EACH side, for (w + 2p)(h + 2p); in "
+        "sqrt((w + p)(h + p)) p = context * (w + h) is the whole margin",
+        lambda w, h, context=0.5: math.sqrt(
+            (w + _margin(w, h, context) / 2) * (h + _margin(w, h, context) / 2)
+        ),
+    ),
+    Mistake(
+        "(w + 2p)(h + 2p) with p = context (w + h): the margin counted twice",
+        "p = context * (w + h) is already the margin of both sides together: "
+        "the side is sqrt((w + p)(h + p))",
+        lambda w, h, context=0.5: math.sqrt(
+            (w + 2 * _margin(w, h, context)) * (h + 2 * _margin(w, h, context))
+        ),
+    ),
+    Mistake(
+        "no square root: the area (w + p)(h + p), not the side",
+        "the square has the area (w + p)(h + p), so its side is the square root of that",
+        lambda w, h, context=0.5: (w + _margin(w, h, context)) * (h + _margin(w, h, context)),
+    ),
+    Mistake(
+        "the mean of the two sides, ((w + p) + (h + p)) / 2, not sqrt((w + p)(h + p))",
+        "the square keeps the AREA of the padded box: its side is the geometric mean "
+        "sqrt((w + p)(h + p))",
+        lambda w, h, context=0.5: (w + h) / 2 + _margin(w, h, context),
+    ),
+    Mistake(
+        "the argument `context` ignored (always 0.5)",
+        "use the argument: p = context * (w + h)",
+        lambda w, h, context=0.5: context_size(w, h, 0.5),
+    ),
+]
+
+CONTEXT_CASES = [
+    Case("a square 40 x 40 box", (40, 40)),
+    Case("a wide 100 x 20 box", (100, 20)),
+    Case("a tall 12 x 50 box", (12, 50)),
+    Case("a fractional 33.5 x 17.25 box", (33.5, 17.25)),
+    Case("a 60 x 30 box with context 0.3", (60, 30), {"context": 0.3}),
+    Case("a 30 x 20 box with no context (context 0)", (30, 20), {"context": 0.0}),
+    Case("a 1 x 1 box", (1, 1)),
+]
+
+
+def check_context_side(fn: Callable) -> Verdict:
+    """Exercise 1a: `fn(w, h, context=0.5)` against `context_size`."""
+    return check(
+        "context_side",
+        own_lines(fn),
+        context_size,
+        CONTEXT_CASES,
+        CONTEXT_MISTAKES,
+        compare=compare_side,
+        hint="p = context * (w + h); the side is math.sqrt((w + p) * (h + p))",
+    )
+
+
+def reference_search_side(w: float, h: float) -> float:
+    """The library's search side for SiamFC-3s (context 0.5, 127 -> 255)."""
+    return search_side(w, h, CFG)
+
+
+SEARCH_MISTAKES = [
+    Mistake(
+        "the ratio inverted: 127/255 instead of 255/127",
+        "x is the LARGER crop: its square is the exemplar's times 255/127 (about 2)",
+        lambda w, h: context_size(w, h) * 127 / 255,
+    ),
+    Mistake(
+        "the integer division 255 // 127 (= 2)",
+        "255 // 127 is 2; the factor is the true ratio 255 / 127 = 2.0079",
+        lambda w, h: context_size(w, h) * (255 // 127),
+    ),
+    Mistake(
+        "255 - 127 = 128 px added instead of a factor 255/127",
+        "z and x are resized by the same factor 127/s_z, so x's square is s_z * 255/127",
+        lambda w, h: context_size(w, h) + (255 - 127),
+    ),
+    Mistake(
+        "no context: sqrt(w h) * 255/127",
+        "start from the exemplar's square with its margin, context_size(w, h)",
+        lambda w, h: math.sqrt(w * h) * 255 / 127,
+    ),
+]
+
+SEARCH_CASES = [
+    Case("a square 40 x 40 box", (40, 40)),
+    Case("a wide 100 x 20 box", (100, 20)),
+    Case("a fractional 33.5 x 17.25 box", (33.5, 17.25)),
+    Case("a 1 x 1 box", (1, 1)),
+]
+
+
+def check_search_side(fn: Callable) -> Verdict:
+    """Exercise 1b: `fn(w, h)` against `search_side` of SiamFC-3s."""
+    return check(
+        "search_side",
+        own_lines(fn),
+        reference_search_side,
+        SEARCH_CASES,
+        SEARCH_MISTAKES,
+        compare=compare_side,
+        hint="context_size(w, h) * 255 / 127",
+    )
+
+
+# ----------------------------------------------------------------------------- exercise 2
+
+
+def compare_images(got: object, expected: object) -> str:
+    """'' when the crops are equal pixel for pixel; else the shape, or the worst pixel and where."""
+    if got is None:
+        return "your function returned None (is the `return` missing?)"
+    expected_a = np.asarray(expected)
+    problem = compare_arrays(got, expected_a, atol=1e-6, rtol=0.0)
+    if not problem or "at index" not in problem:
+        return problem
+    problem = problem.replace("at index", "at (row, col, channel)")
+    dtype = getattr(got, "dtype", None)
+    if dtype is not None and dtype != expected_a.dtype:
+        problem += f" (your crop is {dtype}: keep the frame's {expected_a.dtype})"
+    return problem
+
+
+def _crop(
+    image: np.ndarray,
+    center: tuple[float, float],
+    side: float,
+    out_size: int,
+    pad: str = "mean",
+    window: str = "centred",
+) -> np.ndarray:
+    """A crop like the library's, with the knobs the typical mistakes turn.
+
+    pad: 'mean' (rounded per channel), 'zero', 'replicate' (cv2's border), 'truncated' (the
+    mean cast to uint8), 'gray' (one mean over all channels). window: 'centred' (x1 = cx -
+    (side - 1)/2), 'corner' (the centre taken as the top-left pixel), 'half' (x1 = cx - side/2).
+    """
+    side_px = max(1, round(side))
+    offset = {"centred": (side_px - 1) / 2, "corner": 0.0, "half": side_px / 2}[window]
+    x1, y1 = round(center[0] - offset), round(center[1] - offset)
+    height, width = image.shape[:2]
+    top, left = max(0, -y1), max(0, -x1)
+    bottom, right = max(0, y1 + side_px - height), max(0, x1 + side_px - width)
+    if pad == "replicate":
+        padded = cv2.copyMakeBorder(image, top, bottom, left, right, cv2.BORDER_REPLICATE)
+    else:
+        color = {
+            "mean": image.mean(axis=(0, 1)).round(),
+            "zero": np.zeros(3),
+            "truncated": np.floor(image.mean(axis=(0, 1))),
+            "gray": np.full(3, image.mean()).round(),
+        }[pad]
+        padded = np.empty((height + top + bottom, width + left + right, 3), image.dtype)
+        padded[:] = color.astype(image.dtype)
+        padded[top : top + height, left : left + width] = image
+    patch = padded[y1 + top : y1 + top + side_px, x1 + left : x1 + left + side_px]
+    return cv2.resize(patch, (out_size, out_size), interpolation=cv2.INTER_LINEAR)
+
+
+CROP_MISTAKES = [
+    Mistake(
+        "zero padding instead of mean padding",
+        "fill the square with the frame's mean colour, image.mean(axis=(0, 1)) rounded, "
+        "before copying the frame's part in",
+        lambda image, center, side, out_size: _crop(image, center, side, out_size, pad="zero"),
+    ),
+    Mistake(
+        "the centre treated as the top-left corner of the square",
+        "(cx, cy) is the MIDDLE of the square: x1 = round(cx - (s - 1) / 2)",
+        lambda image, center, side, out_size: _crop(image, center, side, out_size, window="corner"),
+    ),
+    Mistake(
+        "an off-by-one window: x1 = cx - side/2 instead of cx - (side - 1)/2",
+        "pixels x1 .. x1 + s - 1 have their middle at x1 + (s - 1)/2: x1 = round(cx - (s - 1) / 2)",
+        lambda image, center, side, out_size: _crop(image, center, side, out_size, window="half"),
+    ),
+    Mistake(
+        "cv2's border replication (BORDER_REPLICATE) instead of the mean colour",
+        "outside the frame there is no edge pixel to repeat: the paper fills it with the "
+        "frame's mean colour (cv2.BORDER_CONSTANT with value=the mean)",
+        lambda image, center, side, out_size: _crop(image, center, side, out_size, pad="replicate"),
+    ),
+    Mistake(
+        "the mean colour truncated, not rounded (a float mean stored in uint8)",
+        "round the mean before it goes into the uint8 crop: np.round(mean), e.g. 127.6 -> 128, "
+        "where uint8 would keep 127",
+        lambda image, center, side, out_size: _crop(image, center, side, out_size, pad="truncated"),
+    ),
+    Mistake(
+        "one gray mean over all channels instead of the mean colour",
+        "take the mean of each channel on its own: image.mean(axis=(0, 1)) gives 3 numbers",
+        lambda image, center, side, out_size: _crop(image, center, side, out_size, pad="gray"),
+    ),
+]
+
+
+def crop_cases() -> list[Case]:
+    """The inputs of exercise 2 (the real frame is read once, on the first call)."""
+    frame = synthetic_frame(96, 128, 0)
+    small = grayish_frame(9, 12, 1)
+    face, box = carphone()
+    x, y, w, h = box
+    face_center = (x + (w - 1) / 2, y + (h - 1) / 2)
+    return [
+        Case("a square inside a 128 x 96 frame: side 40 around (60, 45), out 64",
+             (frame, (60.0, 45.0), 40, 64)),
+        Case("a square leaving a 64 x 48 frame on every side: side 90, out 45",
+             (frame[:48, :64], (31.5, 23.5), 90, 45)),
+        Case("a fractional centre (40.3, 27.8), side 36, out 72",
+             (frame, (40.3, 27.8), 36, 72)),
+        Case("a side 1 px bigger (odd: 41) around (61, 44), out 41 (no resizing)",
+             (frame, (61.0, 44.0), 41, 41)),
+        Case("a small gray-ish 12 x 9 frame: side 20 around (5, 4), out 16",
+             (small, (5.0, 4.0), 20, 16)),
+        Case("the corner: side 30 around (3, 2), only part of it inside, out 60",
+             (frame, (3.0, 2.0), 30, 60)),
+        Case(f"carphone's frame 0 (176 x 144): the face's search square, side "
+             f"{search_side(w, h, CFG):.1f}, out 255",
+             (face, face_center, search_side(w, h, CFG), 255)),
+        Case("a square wholly outside the frame (the target left it): side 20, out 10",
+             (frame, (-30.0, 120.0), 20, 10)),
+    ]  # fmt: skip
+
+
+def check_crop_with_padding(fn: Callable) -> Verdict:
+    """Exercise 2: `fn(image, center, side, out_size)` against `crop_and_resize`."""
+    return check(
+        "crop_with_padding",
+        own_lines(fn),
+        crop_and_resize,
+        crop_cases(),
+        CROP_MISTAKES,
+        compare=compare_images,
+        hint="a square of s = round(side) px filled with the rounded mean colour, the frame's part "
+        "copied in at x1 = round(cx - (s - 1) / 2), then cv2.resize (INTER_LINEAR)",
+    )
+
+
+# ----------------------------------------------------------------------------- exercise 3
+
+
+def reference_exemplar_from_box(image: np.ndarray, box: object) -> np.ndarray:
+    """The library's exemplar z of an OTB (1-based) box: exemplar_crop of the 0-based box."""
+    return exemplar_crop(image, otb_to_xywh(box), CFG)
+
+
+def _exemplar_at(image: np.ndarray, center: tuple[float, float], w: float, h: float, side=None):
+    side = context_size(w, h, CFG.context) if side is None else side
+    return crop_and_resize(image, center, side, CFG.exemplar_size)
+
+
+def _top_left_as_centre(image, box):
+    x, y, w, h = otb_to_xywh(box)
+    return _exemplar_at(image, (x, y), w, h)
+
+
+def _no_context(image, box):
+    x, y, w, h = otb_to_xywh(box)
+    return _exemplar_at(image, (x + (w - 1) / 2, y + (h - 1) / 2), w, h, math.sqrt(w * h))
+
+
+def _half_size_centre(image, box):
+    x, y, w, h = otb_to_xywh(box)
+    return _exemplar_at(image, (x + w / 2, y + h / 2), w, h)
+
+
+EXEMPLAR_MISTAKES = [
+    Mistake(
+        "the 1-based OTB box used as if it were 0-based",
+        "OTB counts pixels from 1: convert first with boxes.otb_to_xywh(box) (x - 1, y - 1)",
+        lambda image, box: exemplar_crop(image, np.asarray(box, dtype=np.float64), CFG),
+    ),
+    Mistake(
+        "the box's top-left corner used as the centre",
+        "[x, y, w, h] starts at the top-left pixel: the centre is (x + (w - 1)/2, y + (h - 1)/2)",
+        _top_left_as_centre,
+    ),
+    Mistake(
+        "no context: a square of side sqrt(w h) around the box",
+        "cut the context square: side context_size(w, h) = sqrt((w + p)(h + p))",
+        _no_context,
+    ),
+    Mistake(
+        "the centre at x + w/2 instead of x + (w - 1)/2",
+        "the box covers pixels x .. x + w - 1: their middle is x + (w - 1)/2 (boxes.box_center)",
+        _half_size_centre,
+    ),
+    Mistake(
+        "the box converted the wrong way (+1 instead of -1)",
+        "from OTB to 0-based SUBTRACT 1: boxes.otb_to_xywh, not xywh_to_otb",
+        lambda image, box: exemplar_crop(image, xywh_to_otb(box), CFG),
+    ),
+]
+
+
+def exemplar_cases() -> list[Case]:
+    """The inputs of exercise 3: OTB (1-based) boxes on a synthetic frame and on carphone."""
+    frame = synthetic_frame(120, 160, 2)
+    face, box = carphone()
+    face_otb = xywh_to_otb(box)
+    return [
+        Case("a 30 x 24 box in the middle of a 160 x 120 frame, OTB [61, 41, 30, 24]",
+             (frame, np.array([61.0, 41.0, 30.0, 24.0]))),
+        Case(f"carphone's face in frame 0, OTB {face_otb.astype(int).tolist()}", (face, face_otb)),
+        Case("an odd 17 x 13 box, OTB [50, 70, 17, 13]", (frame, np.array([50.0, 70.0, 17, 13]))),
+        Case("a box at the top-left corner, OTB [1, 1, 20, 16] (z leaves the frame)",
+             (frame, np.array([1.0, 1.0, 20.0, 16.0]))),
+        Case("a tall 10 x 40 box at the right border, OTB [150, 60, 10, 40]",
+             (frame, np.array([150.0, 60.0, 10.0, 40.0]))),
+        Case("a fractional box, OTB [40.5, 30.25, 22.4, 18.6]",
+             (frame, np.array([40.5, 30.25, 22.4, 18.6]))),
+    ]  # fmt: skip
+
+
+def check_exemplar_from_box(fn: Callable) -> Verdict:
+    """Exercise 3: `fn(image, box)` (an OTB box) against `exemplar_crop` of the 0-based box."""
+    return check(
+        "exemplar_from_box",
+        own_lines(fn),
+        reference_exemplar_from_box,
+        exemplar_cases(),
+        EXEMPLAR_MISTAKES,
+        compare=compare_images,
+        hint="otb_to_xywh(box), its centre (x + (w - 1)/2, y + (h - 1)/2), then "
+        "crop_and_resize(image, centre, context_size(w, h), 127)",
+    )
+
+
+# ----------------------------------------------------------------------------- exercise 4
+
+
+@dataclass(frozen=True)
+class Draws:
+    """What N_DRAWS calls of a pair sampler gave on one track, summed up for the comparison."""
+
+    frame_ids: tuple[int, ...]
+    max_gap: int
+    pairs: frozenset  # every (z, x) drawn at least once
+    reproducible: bool  # the same seed gave the same first pairs
+    problem: str = ""  # a result that is not two indices
+
+
+def _as_pair(result: object) -> tuple[int, int]:
+    z, x = result  # raises for anything but two values
+    return operator.index(z), operator.index(x)
+
+
+def drawn(fn: Callable) -> Callable:
+    """A function of (frame_ids, max_gap) that draws fn N_DRAWS times and returns the Draws."""
+
+    def draw(frame_ids: np.ndarray, max_gap: int) -> Draws:
+        ids = tuple(int(i) for i in frame_ids)
+        rng = np.random.default_rng(0)
+        pairs = []
+        for _ in range(N_DRAWS):
+            result = fn(np.array(ids), max_gap, rng)
+            try:
+                pairs.append(_as_pair(result))
+            except (TypeError, ValueError):
+                return Draws(ids, max_gap, frozenset(), True,
+                             f"your function returned {result!r:.60} ({type(result).__name__}); "
+                             "expected two integer indices (z, x)")  # fmt: skip
+        again_rng = np.random.default_rng(0)
+        again = [_as_pair(fn(np.array(ids), max_gap, again_rng)) for _ in range(20)]
+        return Draws(ids, max_gap, frozenset(pairs), again == pairs[:20])
+
+    return draw
+
+
+def _frames(d: Draws, z: int, x: int) -> str:
+    first, second = d.frame_ids[z], d.frame_ids[x]
+    return f"frames {first} and {second}, {abs(second - first)} apart"
+
+
+def _extra(d: Draws, z: int, x: int) -> str:
+    """Why the rules forbid the pair (z, x) that the learner drew."""
+    n = len(d.frame_ids)
+    if not (0 <= z < n and 0 <= x < n):
+        return (f"drew (z, x) = ({z}, {x}), but the {n} frames have the indices 0..{n - 1}: "
+                "return positions in frame_ids, not frame numbers")  # fmt: skip
+    if z == x:
+        return (f"drew the same frame twice, (z, x) = ({z}, {z}) (frame {d.frame_ids[z]}), "
+                f"though another frame is within T = {d.max_gap}")  # fmt: skip
+    gap = abs(d.frame_ids[x] - d.frame_ids[z])
+    if gap > d.max_gap:
+        return f"drew (z, x) = ({z}, {x}): {_frames(d, z, x)}, more than T = {d.max_gap}"
+    return f"drew (z, x) = ({z}, {x}) ({_frames(d, z, x)}), which the library never draws"
+
+
+def _missing(d: Draws, z: int, x: int) -> str:
+    """Why the rules allow the pair (z, x) that the learner never drew."""
+    if z == x:
+        return (f"never returned (z, x) = ({z}, {z}), though frame {d.frame_ids[z]} has no other "
+                f"frame within T = {d.max_gap}: return (z, z) when z has no partner")  # fmt: skip
+    return (f"never drew (z, x) = ({z}, {x}) ({_frames(d, z, x)}) in {N_DRAWS} draws: every pair "
+            f"of different frames at most T = {d.max_gap} apart must be possible")  # fmt: skip
+
+
+def compare_draws(got: Draws, expected: Draws) -> str:
+    """'' when both samplers drew the same set of pairs; else the first pair that differs, why."""
+    if got.problem:
+        return got.problem
+    if got.reproducible != expected.reproducible:
+        if not got.reproducible:
+            return ("the same seed gave different pairs: draw only with the `rng` passed in "
+                    "(rng.integers, rng.choice), not with np.random or random")  # fmt: skip
+        return "the same seed gives the same pairs, unlike the sampler compared with"
+    extra = sorted(got.pairs - expected.pairs)
+    if extra:
+        return _extra(got, *extra[0])
+    missing = sorted(expected.pairs - got.pairs)
+    if missing:
+        return _missing(got, *missing[0])
+    return ""
+
+
+@lru_cache(maxsize=64)
+def _library_draws(frame_ids: tuple[int, ...], max_gap: int) -> Draws:
+    return drawn(sample_frame_pair)(np.array(frame_ids), max_gap)
+
+
+def reference_pick_pair(frame_ids: np.ndarray, max_gap: int) -> Draws:
+    """The pairs the library's `sample_frame_pair` draws on this track (computed once)."""
+    return _library_draws(tuple(int(i) for i in frame_ids), int(max_gap))
+
+
+def _sampler(allowed: Callable, direction: str = "both") -> Callable:
+    """A sampler like the library's; x's candidates are `allowed(gaps, positions, max_gap)`."""
+
+    def sample(frame_ids, max_gap, rng):
+        z = int(rng.integers(len(frame_ids)))
+        gaps = np.abs(frame_ids - frame_ids[z])
+        positions = np.abs(np.arange(len(frame_ids)) - z)
+        ok = allowed(gaps, positions, max_gap)
+        if direction == "after":
+            ok &= frame_ids > frame_ids[z]
+        candidates = np.flatnonzero(ok)
+        if len(candidates) == 0:
+            return z, z
+        return z, int(rng.choice(candidates))
+
+    return sample
+
+
+def _global_random(frame_ids, max_gap, rng):
+    z = int(np.random.randint(len(frame_ids)))
+    gaps = np.abs(frame_ids - frame_ids[z])
+    candidates = np.flatnonzero((gaps <= max_gap) & (gaps > 0))
+    return (z, z) if len(candidates) == 0 else (z, int(np.random.choice(candidates)))
+
+
+def _frame_numbers(frame_ids, max_gap, rng):
+    z, x = sample_frame_pair(frame_ids, max_gap, rng)
+    return int(frame_ids[z]), int(frame_ids[x])
+
+
+PAIR_MISTAKES = [
+    Mistake(
+        "a strict gap < T instead of <= T",
+        "frames exactly T apart are allowed: 0 < |gap| <= max_gap",
+        _sampler(lambda gaps, positions, t: (gaps < t) & (gaps > 0)),
+    ),
+    Mistake(
+        "the same frame allowed as x (gap 0)",
+        "x must be another frame: leave out gap 0 (gaps > 0), and return (z, z) only "
+        "when no other frame is within T",
+        _sampler(lambda gaps, positions, t: gaps <= t),
+    ),
+    Mistake(
+        "the gap measured in list positions, not in frame numbers",
+        "frame_ids can have holes (frames where the target is absent): measure "
+        "|frame_ids[i] - frame_ids[z]|, not |i - z|",
+        _sampler(lambda gaps, positions, t: (positions <= t) & (positions > 0)),
+    ),
+    Mistake(
+        "x only after z in time",
+        "x may come before z as well: take every frame with 0 < |gap| <= T, on both sides",
+        _sampler(lambda gaps, positions, t: (gaps <= t) & (gaps > 0), direction="after"),
+    ),
+    Mistake(
+        "frame numbers returned instead of indices into frame_ids",
+        "return the positions z, x in the list (0 .. len - 1); frame_ids[z] is a frame number",
+        _frame_numbers,
+    ),
+    Mistake(
+        "np.random's global generator instead of the rng passed in",
+        "draw with the argument: rng.integers(n) and rng.choice(candidates), so that a seed "
+        "gives the same pair every time",
+        _global_random,
+    ),
+]
+
+PAIR_CASES = [
+    Case("frames 0..19, T = 5", (np.arange(20), 5)),
+    Case("frames with holes [0 1 2 3 10 11 12 30 31 50], T = 8",
+         (np.array([0, 1, 2, 3, 10, 11, 12, 30, 31, 50]), 8)),
+    Case("frames 100..107, T = 100 (longer than the track)", (np.arange(100, 108), 100)),
+    Case("T = 1: frames 0..9 (only neighbours)", (np.arange(10), 1)),
+    Case("a track with one frame [42], T = 100", (np.array([42]), 100)),
+    Case("a frame alone: [0 1 2 200], T = 100 (frame 200 has no partner)",
+         (np.array([0, 1, 2, 200]), 100)),
+]  # fmt: skip
+
+
+def check_pick_pair(fn: Callable) -> Verdict:
+    """Exercise 4: the pairs `fn(frame_ids, max_gap, rng)` draws, against `sample_frame_pair`'s."""
+    return check(
+        "pick_pair",
+        drawn(own_lines(fn)),
+        reference_pick_pair,
+        PAIR_CASES,
+        [Mistake(m.name, m.hint, drawn(m.fn)) for m in PAIR_MISTAKES],
+        compare=compare_draws,
+        hint="z = rng.integers(n); x = rng.choice of the indices i with "
+        "0 < |frame_ids[i] - frame_ids[z]| <= max_gap; (z, z) if there is none",
+    )
