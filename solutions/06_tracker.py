@@ -70,7 +70,7 @@ def pyramid_factors(scale_num: int, scale_step: float) -> np.ndarray:
 
 
 # %%
-from siamfc_edu.checks.tracker import check_pyramid_factors
+from siamfc_edu.checks.tracking import check_pyramid_factors
 
 check_pyramid_factors(pyramid_factors)
 
@@ -100,7 +100,7 @@ def upsample_maps(raw: np.ndarray, factor: int) -> np.ndarray:
 
 
 # %%
-from siamfc_edu.checks.tracker import check_upsample_maps
+from siamfc_edu.checks.tracking import check_upsample_maps
 
 check_upsample_maps(upsample_maps)
 
@@ -129,7 +129,7 @@ def penalise(maps: np.ndarray, scale_penalty: float) -> np.ndarray:
 
 
 # %%
-from siamfc_edu.checks.tracker import check_penalise
+from siamfc_edu.checks.tracking import check_penalise
 
 check_penalise(penalise)
 
@@ -158,7 +158,7 @@ def windowed_map(score_map: np.ndarray, window: np.ndarray, influence: float) ->
 
 
 # %%
-from siamfc_edu.checks.tracker import check_windowed_map
+from siamfc_edu.checks.tracking import check_windowed_map
 
 check_windowed_map(windowed_map)
 
@@ -203,7 +203,7 @@ def displacement(
 
 
 # %%
-from siamfc_edu.checks.tracker import check_displacement
+from siamfc_edu.checks.tracking import check_displacement
 
 check_displacement(displacement)
 
@@ -236,7 +236,7 @@ def damped_scale(
 
 
 # %%
-from siamfc_edu.checks.tracker import check_damped_scale
+from siamfc_edu.checks.tracking import check_damped_scale
 
 check_damped_scale(damped_scale)
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from siamfc_edu.checks import tracker as checks
+from siamfc_edu.checks import tracking as checks
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "solutions" / "06_tracker.py"
