@@ -138,8 +138,9 @@ class ScoreMapExplorer:
             if k == step.best_scale:
                 row, col = step.peak
                 center = (self.cfg.instance_size - 1) / 2
-                tile = viz.draw_peak(tile, (center + (col - 135.5) * spacing,
-                                            center + (row - 135.5) * spacing))  # fmt: skip
+                middle = (self.cfg.upscale_size - 1) / 2  # the map's centre cell
+                tile = viz.draw_peak(tile, (center + (col - middle) * spacing,
+                                            center + (row - middle) * spacing))  # fmt: skip
                 tile = viz.draw_box(tile, [0, 0, tile.shape[1], tile.shape[0]], thickness=4)
             tiles.append(tile)
             labels.append(f"x{factor:.3f} peak {step.penalised[k].max():.2f}")
