@@ -1,7 +1,8 @@
-"""nbval compares the cells marked # NBVAL_CHECK_OUTPUT with outputs recorded in tests/.
+"""Two hooks for the whole suite: recorded notebook outputs for nbval, and quick mode.
 
-Committed notebooks carry no outputs; `tests/notebook_outputs` keeps the expected ones and this
-hook gives them to nbval when it reads a notebook (see that package's docstring).
+Committed notebooks carry no outputs; `tests/notebook_outputs` keeps the expected ones and the
+first hook gives them to nbval when it reads a notebook (see that package's docstring).
+Quick mode (SIAMFC_EDU_QUICK=1) skips the tests marked `slow`; `pytest -m slow` runs just them.
 """
 
 from pathlib import Path
@@ -10,6 +11,7 @@ import nbformat
 import nbval.plugin
 
 from tests.notebook_outputs import with_expected_outputs
+from tests.quick_mode import pytest_collection_modifyitems  # noqa: F401 (a pytest hook)
 
 
 class _NotebookReader:

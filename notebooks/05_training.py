@@ -465,10 +465,12 @@ print(f"ok: the resumed run ends with the same weights and logs the same {len(lo
 
 # %% [markdown]
 # Only epochs that finished are kept: a run killed in the middle of epoch 2 resumes at the start
-# of epoch 2. A checkpoint is written atomically (a temporary file, then a rename), so a crash
-# while saving keeps the previous one, and `--resume` with a checkpoint of another preset is
-# refused with a message that says which. A loss that turns `nan` stops the run, keeping the last
-# good checkpoint: lower the learning rate and resume.
+# of epoch 2. The last two checkpoints are kept (`checkpoint.pth` and `checkpoint_previous.pth`),
+# each written atomically (a temporary file, then a rename): a crash while saving, or a damaged
+# newest file, falls back to the one before. `--resume` with a checkpoint of another preset, or
+# with a changed recipe (another seed, say), is refused with a message that lists the differences.
+# A loss that turns `nan` stops the run, keeping the last good checkpoint: lower the learning rate
+# and resume.
 
 # %% [markdown]
 # ## 5. Batch-norm re-estimation

@@ -74,7 +74,7 @@ class NCCTracker(Tracker):
         )
 
     def update(self, image: np.ndarray) -> np.ndarray:
-        """Match the template in the search window and move to the best-scoring position."""
+        """Match the template in the search window and move to the best match, kept in the frame."""
         image = as_rgb_frame(image)
         w, h = self.size
         win_w, win_h = round(self.search_factor * w), round(self.search_factor * h)
@@ -84,7 +84,9 @@ class NCCTracker(Tracker):
         response = cv2.matchTemplate(window, self.template, cv2.TM_CCOEFF_NORMED)
         self.response = np.nan_to_num(response, nan=-1.0)  # flat patches have no defined NCC
         row, col = np.unravel_index(np.argmax(self.response), self.response.shape)
-        self.center = np.array([win_x + col + (w - 1) / 2, win_y + row + (h - 1) / 2])
+        center = np.array([win_x + col + (w - 1) / 2, win_y + row + (h - 1) / 2])
+        height, width = image.shape[:2]
+        self.center = np.clip(center, 0, [width - 1, height - 1])  # kept in the frame, as SiamFC
         if self.template_lr > 0:
             match = self.patch_at(image, self.center).astype(np.float32)
             self.template = (1 - self.template_lr) * self.template + self.template_lr * match

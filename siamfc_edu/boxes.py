@@ -85,10 +85,30 @@ def center_box(center: object, size: object) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- the one check
 
+MAX_FRAMES_WIDE = 10  # a first box is drawn on the frame: at most 10 frames wide or high
+MAX_BOX_SIDE = 4096  # px: a search crop is ~4 box sides square (16449 px, 0.76 GiB at 4096)
+
+
+def box_values(box: object) -> np.ndarray | str:
+    """The box's numbers as float64, or why it is not numbers (a dict, a string, ...)."""
+    expected = "a box is 4 numbers [x, y, w, h] (a list, tuple or array)"
+    if isinstance(box, (str, bytes, dict)):
+        return f"{expected}, got a {type(box).__name__}: {box!r}"
+    try:
+        return np.asarray(box, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        return f"{expected}, got {box!r}"
+
 
 def box_problem(box: object, frame_size: tuple[int, int] | None = None) -> str | None:
-    """Why an [x, y, w, h] box is unusable (NaN, no area, outside the (width, height) frame)."""
-    b = np.asarray(box, dtype=np.float64).reshape(-1)
+    """Why an [x, y, w, h] box is unusable: not 4 numbers, NaN, no area, absurd size, outside.
+
+    With the (width, height) of its frame, a box more than MAX_FRAMES_WIDE frames wide or high,
+    or more than MAX_BOX_SIDE px (a bigger square's search crops near 1 GiB), or outside it is one.
+    """
+    b = box_values(box)
+    if isinstance(b, str):
+        return b
     if b.shape != (4,):
         return f"a box is 4 numbers [x, y, w, h], got {np.asarray(box).tolist()}"
     if not np.all(np.isfinite(b)):
@@ -97,6 +117,11 @@ def box_problem(box: object, frame_size: tuple[int, int] | None = None) -> str |
         return f"the box {b.tolist()} has zero or negative size (w={b[2]:g}, h={b[3]:g})"
     if frame_size is not None:
         width, height = frame_size
+        size = f"the box {b.tolist()} is {b[2]:g}x{b[3]:g} px"
+        if b[2] > MAX_FRAMES_WIDE * width or b[3] > MAX_FRAMES_WIDE * height:
+            return f"{size}, more than {MAX_FRAMES_WIDE} times the {width}x{height} frame"
+        if max(b[2], b[3]) > MAX_BOX_SIDE:
+            return f"{size}: more than {MAX_BOX_SIDE} px, the most the tracker takes (its crops)"
         x1, y1, x2, y2 = xywh_to_xyxy(b)
         if x2 < 0 or y2 < 0 or x1 > width - 1 or y1 > height - 1:
             return f"the box {np.round(b, 1).tolist()} lies outside the {width}x{height} frame"

@@ -1,6 +1,6 @@
 """The `siamfc-edu` command: track a video, make the generated data set, train, evaluate.
 
-siamfc-edu track VIDEO --box x,y,w,h [--weights FILE] [--out tracked.mp4]
+siamfc-edu track VIDEO --box x,y,w,h [--weights FILE] [--out tracked.webm]
 siamfc-edu make-data --out DIR --videos N --seed S
 siamfc-edu train --preset tiny --data DIR --out RUN_DIR
     (also: python -m siamfc_edu.train ..., torchrun --nproc_per_node N -m siamfc_edu.train ...)
@@ -11,10 +11,11 @@ siamfc-edu make-exercises          (exercises/ from solutions/)
 from __future__ import annotations
 
 import argparse
-import itertools
+import contextlib
 import os
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import cv2
 import numpy as np
@@ -47,64 +48,136 @@ def make_tracker(weights: str | None, preset: str, device: str | None):
     """The SiamFC tracker with the given weights, or the shipped ones for the preset."""
     from .config import get_preset
     from .model import build_model, default_weights
-    from .tracker import SiamFCTracker
+    from .tracker import SiamFCTracker, resolve_device
 
+    cfg = get_preset(preset)  # an unknown preset or device is refused before any warning
+    resolve_device(device)
     if weights is None and not default_weights(preset).is_file():
         print(
             f"siamfc-edu: warning: no trained weights at {default_weights(preset)}; "
             "tracking with a random network (pass --weights FILE)",
             file=sys.stderr,
         )
-        return SiamFCTracker(build_model(get_preset(preset)), get_preset(preset), device)
+        return SiamFCTracker(build_model(cfg), cfg, device)
     return SiamFCTracker.from_weights(weights, preset=preset, device=device)
 
 
+BOXES_HEADER = (
+    "# siamfc-edu track {video}: one row per frame, x,y,w,h in 0-based pixels (top-left, size)\n"
+    "# a frame that could not be decoded: nan,nan,nan,nan. Load: np.loadtxt(path, delimiter=',')\n"
+)
+
+
+def open_boxes_file(path: Path, video: str) -> TextIO:
+    """The boxes file, opened with its header before the first frame: a bad path fails at once."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        file = path.open("w")
+    except OSError as err:
+        raise OSError(f"cannot write the boxes to {path}: {err.strerror}: {err.filename}") from None
+    file.write(BOXES_HEADER.format(video=video))
+    return file
+
+
 def cmd_track(args: argparse.Namespace) -> None:
-    """Track one object through a video from its first-frame box; write boxes and a video."""
+    """Track one object through a video from its first-frame box; write boxes (and a video).
+
+    Every option and output is checked before the first frame; each box is written (flushed) as
+    it is tracked, so an error or Ctrl-C partway keeps the boxes so far.
+    """
     from tqdm import tqdm
 
-    from . import viz
-    from .data import iter_video
+    from .boxes import check_box
+    from .data.footage import VideoEndedEarly, iter_frames
+    from .viz import BROWSER_CODECS, VideoWriter, draw_box, video_codecs
 
-    frames = iter_video(args.video)
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        video_codecs(out)  # an extension we cannot write is refused before any work
+    if not args.fps > 0:
+        raise ValueError(f"--fps must be a positive number of frames per second, got {args.fps}")
+    frames = iter_frames(args.video)
     first = next(frames, None)  # an unreadable path fails here, before the network is built
     if first is None:
         raise ValueError(f"no frames in {args.video}")
+    if first.image is None:
+        raise ValueError(f"cannot track from the first frame of {args.video}: {first.problem}")
+    box = check_box(args.box, first.image.shape)  # a bad box is refused before the progress bar
     tracker = make_tracker(args.weights, args.preset, args.device)
-    out = Path(args.out) if args.out else None
+    tracker.init(first.image, box)
     default_boxes = out.with_suffix(".txt") if out else Path(f"{Path(args.video).stem}_boxes.txt")
     boxes_file = Path(args.boxes) if args.boxes else default_boxes
-    writer = None
-    boxes = []
-    for i, frame in enumerate(
-        tqdm(itertools.chain([first], frames), total=frame_count(args.video), unit="frame")
-    ):
-        if i == 0:
-            tracker.init(frame, args.box)
-            box = np.asarray(args.box, dtype=float)
-        else:
-            box = tracker.update(frame)
-        boxes.append(box)
+    with contextlib.ExitStack() as outputs:
+        rows = outputs.enter_context(open_boxes_file(boxes_file, args.video))
+        video = None
         if out is not None:
-            if writer is None:
-                out.parent.mkdir(parents=True, exist_ok=True)
-                fourcc = cv2.VideoWriter_fourcc(*"mp4v")
-                writer = cv2.VideoWriter(str(out), fourcc, args.fps, frame.shape[1::-1])
-            writer.write(cv2.cvtColor(viz.draw_box(frame, box), cv2.COLOR_RGB2BGR))
-    if writer is not None:
-        writer.release()
-    boxes_file.parent.mkdir(parents=True, exist_ok=True)
-    np.savetxt(boxes_file, np.array(boxes), fmt="%.2f", delimiter=",", header="x,y,w,h (0-based)")
-    print(
-        f"{len(boxes)} frames tracked; boxes in {boxes_file}" + (f", video in {out}" if out else "")
-    )
+            try:
+                video = outputs.enter_context(VideoWriter(out, args.fps, first.image.shape[1::-1]))
+            except OSError:
+                rows.close()
+                boxes_file.unlink()  # nothing is left behind by a run that cannot start
+                raise
+            if video.codec not in BROWSER_CODECS:
+                print(
+                    f"siamfc-edu: note: this OpenCV cannot encode H.264, so {out} is MPEG-4 "
+                    f"({video.codec}), which browsers and JupyterLab do not play; use --out "
+                    f"{out.with_suffix('.webm')} for one they play",
+                    file=sys.stderr,
+                )
+        annotated = draw_box(first.image, box)
+        write_frame(rows, video, box, annotated)
+        tracked, skipped, ended = 1, [], ""
+        try:
+            for frame in tqdm(frames, initial=1, total=frame_count(args.video), unit="frame"):
+                if frame.image is None:  # undecodable: a nan box, the last picture repeated
+                    skipped.append(frame.index + 1)
+                    box = np.full(4, np.nan)
+                    tqdm.write(
+                        f"siamfc-edu: warning: frame {frame.index + 1} skipped "
+                        f"({len(skipped)} so far), its box written as nan: {frame.problem}",
+                        file=sys.stderr,
+                    )
+                else:
+                    box = tracker.update(frame.image)
+                    annotated = draw_box(frame.image, box)
+                write_frame(rows, video, box, annotated)
+                tracked = frame.index + 1
+        except VideoEndedEarly as err:
+            ended = str(err)
+        except (ValueError, OSError, RuntimeError) as err:
+            raise RuntimeError(
+                f"tracking stopped at frame {tracked + 1}: {err}; "
+                f"the boxes of frames 1-{tracked} are in {boxes_file}"
+            ) from None
+        except KeyboardInterrupt:
+            print(f"siamfc-edu: boxes of frames 1-{tracked} in {boxes_file}", file=sys.stderr)
+            raise
+    if ended:
+        print(f"siamfc-edu: warning: {ended}", file=sys.stderr)
+    if skipped:
+        print(
+            f"siamfc-edu: warning: {len(skipped)} frame(s) could not be decoded, their boxes "
+            f"are nan: {', '.join(map(str, skipped))}",
+            file=sys.stderr,
+        )
+    print(f"{tracked} frames tracked; boxes in {boxes_file}" + (f", video in {out}" if out else ""))
+
+
+def write_frame(rows: TextIO, video: object | None, box: np.ndarray, annotated: np.ndarray) -> None:
+    """One frame's box as a row of the boxes file (flushed at once), its picture to the video."""
+    rows.write(",".join(f"{v:.2f}" for v in box) + "\n")
+    rows.flush()
+    if video is not None:
+        video.write(annotated)
 
 
 def cmd_make_data(args: argparse.Namespace) -> None:
     """Write the generated data set in the ImageNet VID, OTB and GOT-10k layouts."""
     from .data import make_dataset
 
-    make_dataset(args.out, args.videos, args.seed, args.eval_videos, args.frames)
+    make_dataset(
+        args.out, args.videos, args.seed, args.eval_videos, args.frames, vot=args.layout == "vot"
+    )
 
 
 def cmd_curate(args: argparse.Namespace) -> None:
@@ -138,10 +211,23 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         "data/generated:0.5,footage:0.5",
     )
     parser.add_argument("--out", required=True, help="the run directory")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="the pairs drawn and the first weights")
     parser.add_argument("--workers", type=int, default=2, help="DataLoader worker processes")
-    parser.add_argument("--val-pairs", type=int, default=256)
-    parser.add_argument("--resume", action="store_true", help="continue from RUN_DIR/checkpoint")
+    parser.add_argument(
+        "--val-pairs",
+        type=int,
+        default=256,
+        help="held-out pairs validated after every epoch (at least 1; there is no run without)",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from RUN_DIR/checkpoint.pth (or, if that is damaged, the one before) with "
+        "the same options: a changed --preset, --seed, --val-pairs or recipe option is refused, "
+        "listing the differences; only --epochs, --lr-initial and --lr-final may change (to "
+        "train longer, or slower after a nan loss): the learning rate then decays over the new "
+        "schedule from the next epoch on",
+    )
     parser.add_argument("--device", help="cpu, cuda, cuda:1 (default: the GPU when there is one)")
     parser.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
     parser.add_argument("--stop-after", type=int, help="stop after this many epochs (resume later)")
@@ -200,7 +286,13 @@ def evaluation_sequences(root: str | Path) -> list:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
-    """Run every tracker on every sequence; print the tables and write the plots."""
+    """Run every tracker on every sequence; print the tables, write them and the plots to --out."""
+    if args.protocol != "ope":  # the paper's OTB / VOT protocols: cmd_evaluate_protocols
+        return cmd_evaluate_protocols(args)
+    from collections.abc import Iterator
+
+    from tqdm import tqdm
+
     from . import baselines, evaluate
 
     makers = {
@@ -210,23 +302,67 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     }
     names = [n.strip().lower() for n in args.trackers.split(",") if n.strip()]
     unknown = [n for n in names if n not in makers]
-    if unknown:
+    if unknown or not names:
         raise ValueError(f"unknown tracker(s) {unknown}; choose from {sorted(makers)}")
+    if args.starts < 1:
+        raise ValueError(f"--starts {args.starts}: give at least 1 run per sequence")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)  # an unwritable --out fails before any tracking
+    protocol = evaluate.protocol_name(args.starts)
     sequences = evaluation_sequences(args.data)
-    results = []
+    print(
+        f"evaluating {', '.join(names)} on {len(sequences)} sequences ({protocol}); "
+        f"tables and plots go to {out}/",
+        flush=True,
+    )
+
+    def progress(name: str) -> Iterator:
+        """The sequences, with a progress bar (to stderr) that names the one being tracked."""
+        bar = tqdm(sequences, desc=name, unit="sequence")
+        for seq in bar:
+            bar.set_postfix_str(seq.name)
+            yield seq
+
+    results, failures = [], []
     for name in names:
+        tracker, runs = makers[name](), progress(name)
         if args.starts > 1:
-            results += evaluate.evaluate_multistart(makers[name](), sequences, args.starts, name)
+            results += evaluate.evaluate_multistart(tracker, runs, args.starts, name, failures)
         else:
-            results += evaluate.evaluate_tracker(makers[name](), sequences, name=name)
+            results += evaluate.evaluate_tracker(tracker, runs, name, failures)
+        failed = {f.sequence for f in failures}
+        sequences = [s for s in sequences if s.name not in failed]  # the next trackers skip them
+    results = evaluate.without_failed(results, failures)
+    if not results:
+        raise ValueError(f"no sequence could be evaluated; the first failure: {failures[0]}")
     summaries = evaluate.summarize(results)
-    starts = f", {args.starts} starts each" if args.starts > 1 else ""
-    print(f"{len(sequences)} sequences, {sum(len(s) for s in sequences)} frames{starts}\n")
-    print(evaluate.format_table(summaries))
-    print("\nsuccess AUC per attribute:\n")
-    print(evaluate.format_attribute_table(evaluate.attribute_table(results)))
-    paths = evaluate.save_plots(summaries, args.out)
-    print("\nplots: " + ", ".join(str(p) for p in paths))
+    report = evaluate.format_report(summaries, results, failures, protocol)
+    print("\n" + report)
+    paths = evaluate.save_results(summaries, report, out)
+    paths += evaluate.save_plots(summaries, out, protocol=protocol)
+    print(f"\nwritten to {out}/: " + ", ".join(p.name for p in paths))
+
+
+def cmd_evaluate_protocols(args: argparse.Namespace) -> None:
+    """`evaluate --protocol ope,tre,sre,vot`: the paper's protocols (siamfc_edu.protocols)."""
+    from . import baselines
+    from .protocols import report, vot
+
+    makers = {
+        "siamfc": lambda: make_tracker(args.weights, args.preset, args.device),
+        "ncc": baselines.NCCTracker,
+        "mil": baselines.MILTracker,
+    }
+    names = [n.strip().lower() for n in args.trackers.split(",") if n.strip()]
+    if not names or any(n not in makers for n in names):
+        raise ValueError(f"unknown tracker(s) in {args.trackers!r}; choose from {sorted(makers)}")
+    protocols = report.parse_protocols(args.protocol)
+    otb_sequences = evaluation_sequences(args.data) if set(protocols) - {"vot"} else None
+    vot_sequences = vot.read_vot_set(report.vot_root(args.data)) if "vot" in protocols else None
+    text = report.run_protocols(
+        {n: makers[n] for n in names}, protocols, args.out, otb_sequences, vot_sequences
+    )
+    print(text + f"\n\nresults, protocols.md and the figures in {args.out}/")
 
 
 def cmd_make_exercises(args: argparse.Namespace) -> None:
@@ -248,10 +384,21 @@ def build_parser() -> argparse.ArgumentParser:
     track.add_argument("video", help="a video file, a folder of images, or a shipped clip's name")
     track.add_argument("--box", type=parse_box, required=True, help="first-frame box x,y,w,h")
     track.add_argument("--weights", help="a checkpoint (default: the shipped weights)")
-    track.add_argument("--preset", default="tiny", help="preset of the default weights")
-    track.add_argument("--out", help="write an annotated video here (.mp4)")
     track.add_argument(
-        "--boxes", help="write the boxes here (default: OUT.txt, or ./VIDEO_boxes.txt)"
+        "--preset",
+        default="tiny",
+        help="tiny, paper or SiamFC: the shipped weights to use, or what a bare state_dict "
+        "in --weights is (a siamfc-edu checkpoint carries its own)",
+    )
+    track.add_argument(
+        "--out",
+        help="also write an annotated video: NAME.webm (VP8: plays in browsers and JupyterLab) "
+        "or NAME.mp4 (H.264 if this OpenCV can encode it, else mp4v, which browsers do not play)",
+    )
+    track.add_argument(
+        "--boxes",
+        help="write the boxes here (default: OUT.txt, or ./VIDEO_boxes.txt); one x,y,w,h row "
+        "per frame, nan for a frame that could not be decoded",
     )
     track.add_argument("--fps", type=float, default=25.0, help="frame rate of the output video")
     track.add_argument("--device", help="cpu or cuda (default: cuda when available)")
@@ -263,6 +410,12 @@ def build_parser() -> argparse.ArgumentParser:
     make.add_argument("--seed", type=int, default=0)
     make.add_argument("--eval-videos", type=int, help="held-out evaluation sequences")
     make.add_argument("--frames", type=int, default=40, help="frames per video")
+    make.add_argument(
+        "--layout",
+        choices=["default", "vot"],
+        default="default",
+        help="vot: also write the evaluation split in VOT's layout (rotated polygons)",
+    )
     make.set_defaults(func=cmd_make_data)
 
     curate = sub.add_parser("curate", help="pre-crop every annotated frame once (faster training)")
@@ -274,7 +427,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_train_arguments(train)
     train.set_defaults(func=cmd_train)
 
-    evaluate = sub.add_parser("evaluate", help="OTB one-pass evaluation of several trackers")
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="OTB one-pass evaluation of several trackers",
+        description="Score trackers on OTB-layout or real sequences. Prints the tables and "
+        "writes them (results.txt, results.csv) with the plots to --out (default ./evaluation/).",
+    )
     evaluate.add_argument(
         "--data",
         required=True,
@@ -285,9 +443,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--trackers", default="siamfc,ncc,mil", help="siamfc, ncc, mil")
     evaluate.add_argument("--weights", help="SiamFC checkpoint (default: the shipped weights)")
-    evaluate.add_argument("--preset", default="tiny", help="preset of the default weights")
-    evaluate.add_argument("--out", default="evaluation", help="folder for the plots")
+    evaluate.add_argument(
+        "--preset",
+        default="tiny",
+        help="tiny, paper or SiamFC: the shipped weights to use, or what a bare state_dict "
+        "in --weights is (a siamfc-edu checkpoint carries its own)",
+    )
+    evaluate.add_argument(
+        "--out",
+        default="evaluation",
+        help="folder for results.txt, results.csv and the plots (default: ./evaluation/)",
+    )
     evaluate.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    evaluate.add_argument(
+        "--protocol",
+        default="ope",
+        help="the paper's protocols, comma-separated: ope, tre, sre (OTB), vot (VOT supervised)",
+    )
     evaluate.set_defaults(func=cmd_evaluate)
 
     exercises = sub.add_parser("make-exercises", help="write exercises/ from solutions/")
@@ -297,9 +469,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def join_negative_box(argv: list[str]) -> list[str]:
+    """'--box -5,0,10,10' -> '--box=-5,0,10,10': argparse takes '-5,...' for an option name."""
+    joined: list[str] = []
+    for arg in argv:
+        if joined and joined[-1] == "--box" and arg[:1] == "-" and arg[1:2].isdigit():
+            joined[-1] = f"--box={arg}"
+        else:
+            joined.append(arg)
+    return joined
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: errors a user can fix are one line, not a traceback."""
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(join_negative_box(sys.argv[1:] if argv is None else argv))
     try:
         args.func(args)
     except (FileNotFoundError, ValueError, OSError, RuntimeError) as err:

@@ -9,6 +9,8 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 import os
 from dataclasses import dataclass
 
@@ -110,3 +112,90 @@ def get_preset(name: str = "SiamFC-3s", **overrides: object) -> SiamFCConfig:
 def quick_mode() -> bool:
     """True when SIAMFC_EDU_QUICK=1: every long step shrinks so the course runs in minutes."""
     return os.environ.get("SIAMFC_EDU_QUICK", "0").strip().lower() not in ("", "0", "false", "no")
+
+
+# ------------------------------------------------------------------ a preset read from a file
+
+# The rules every field's value must follow; config_problem names the first one broken.
+AT_LEAST_1 = ("exemplar_size", "instance_size", "total_stride", "response_up", "epochs")
+AT_LEAST_1 += ("pairs_per_epoch", "batch_size", "max_frame_gap")
+POSITIVE = ("bn_eps", "scale_step", "scale_penalty", "min_scale", "max_scale", "r_pos")
+POSITIVE += ("lr_initial", "lr_final")
+FRACTION = ("window_influence", "scale_lr", "momentum")  # from 0 to 1
+NON_NEGATIVE = ("context", "weight_decay")
+
+
+def config_problem(cfg: SiamFCConfig) -> str | None:
+    """What makes no sense in a preset ("scale_num must be ..."), or None when nothing does."""
+    c = cfg.channels
+    if len(c) != 5 or any(n < 2 or n % 2 for n in c):
+        return f"channels must be five even numbers >= 2 (conv1..conv5), got {c}"
+    if cfg.scale_num < 1 or cfg.scale_num % 2 == 0:
+        return f"scale_num must be odd and at least 1 (the middle one is 1), got {cfg.scale_num}"
+    for name in AT_LEAST_1:
+        if getattr(cfg, name) < 1:
+            return f"{name} must be at least 1, got {getattr(cfg, name)}"
+    for name in POSITIVE:
+        if not getattr(cfg, name) > 0:
+            return f"{name} must be above 0, got {getattr(cfg, name)}"
+    for name in FRACTION:
+        if not 0 <= getattr(cfg, name) <= 1:
+            return f"{name} must be from 0 to 1, got {getattr(cfg, name)}"
+    for name in NON_NEGATIVE:
+        if getattr(cfg, name) < 0:
+            return f"{name} must be at least 0, got {getattr(cfg, name)}"
+    if cfg.instance_size <= cfg.exemplar_size:
+        return (
+            f"instance_size must exceed exemplar_size {cfg.exemplar_size}, got {cfg.instance_size}"
+        )
+    if cfg.max_scale < cfg.min_scale:
+        return f"max_scale ({cfg.max_scale}) must be at least min_scale ({cfg.min_scale})"
+    return None
+
+
+KINDS = {int: "a whole number", float: "a finite number", str: "a text", tuple: "a list of ints"}
+
+
+def field_value(field: dataclasses.Field, value: object) -> object:
+    """A field's value read from a file, as the field's type, or None if it is not of that type."""
+    kind = type(field.default)
+    if isinstance(value, bool):
+        return None
+    if kind is tuple and isinstance(value, list | tuple):
+        ok = all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in value)
+        return tuple(int(n) for n in value) if ok else None
+    if kind is int and isinstance(value, numbers.Integral):
+        return int(value)
+    if kind is float and isinstance(value, numbers.Real) and math.isfinite(value):
+        return float(value)
+    if kind is str and isinstance(value, str):
+        return value
+    return None
+
+
+def config_from_dict(fields: object, source: str = "checkpoint") -> SiamFCConfig:
+    """A preset read from a file (a checkpoint's "config"), every field checked.
+
+    A file edited by hand, or written by another program, may hold anything: each problem is a
+    one-line ValueError naming the source and the field, never a traceback from deeper down.
+    """
+    if not isinstance(fields, dict):
+        raise ValueError(f"{source}: its config is a {type(fields).__name__}, not a dict of fields")
+    known = {f.name: f for f in dataclasses.fields(SiamFCConfig)}
+    unknown = sorted(str(k) for k in set(fields) - set(known))
+    if unknown:
+        raise ValueError(f"{source}: its config has unknown field(s) {unknown}")
+    missing = [name for name in known if name not in fields]
+    if missing:
+        raise ValueError(f"{source}: its config lacks the field(s) {missing}")
+    values = {}
+    for name, field in known.items():
+        values[name] = field_value(field, fields[name])
+        if values[name] is None:
+            kind = KINDS[type(field.default)]
+            raise ValueError(f"{source}: its config's {name} is {fields[name]!r}, not {kind}")
+    cfg = SiamFCConfig(**values)
+    problem = config_problem(cfg)
+    if problem is not None:
+        raise ValueError(f"{source}: its config's {problem}")
+    return cfg

@@ -24,6 +24,8 @@ excluded from every score: the tracker is neither rewarded nor punished there. A
 
 from __future__ import annotations
 
+import csv
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,18 +180,66 @@ def _fps(frames: int, seconds: float) -> float:
     return frames / seconds if seconds > 0 else float("nan")
 
 
+@dataclass
+class SequenceFailure:
+    """A sequence one tracker could not run through (an unreadable frame, no true box)."""
+
+    tracker: str
+    sequence: str
+    reason: str  # the error, naming the file where there is one
+
+    def __str__(self) -> str:
+        return f"{self.sequence} ({self.tracker}): {self.reason}"
+
+
+def _fail(failure: SequenceFailure, failures: list[SequenceFailure] | None) -> None:
+    """Record a failed sequence in `failures`, or warn about it when no list is kept."""
+    if failures is None:
+        warnings.warn(f"{failure}; left out of the results", stacklevel=3)
+    else:
+        failures.append(failure)
+
+
+def true_boxes(seq: Sequence) -> np.ndarray:
+    """The sequence's ground truth with NaN rows where the target is absent (a copy)."""
+    gt = seq.boxes.copy()
+    if seq.absent is not None:
+        gt[np.asarray(seq.absent, dtype=bool)] = np.nan
+    return gt
+
+
+def first_true_box(gt: np.ndarray) -> int:
+    """The first frame with a true box: where one-pass evaluation starts (frame 0 in OTB)."""
+    known = np.flatnonzero(has_ground_truth(gt))
+    if len(known) == 0:
+        raise ValueError("no frame has a true box to start from")
+    return int(known[0])
+
+
 def evaluate_tracker(
-    tracker: Tracker, sequences: Iterable[Sequence], name: str | None = None
+    tracker: Tracker,
+    sequences: Iterable[Sequence],
+    name: str | None = None,
+    failures: list[SequenceFailure] | None = None,
 ) -> list[SequenceResult]:
-    """One-pass evaluation: track each sequence from its first true box, once, never reset."""
+    """One-pass evaluation: track each sequence from its first true box, once, never reset.
+
+    A sequence that cannot be tracked (a corrupt frame, no true box) is left out of the results
+    and added to `failures` (without that list, a warning names it); the others go on.
+    """
     name = name or getattr(tracker, "name", None) or type(tracker).__name__
     results = []
     for seq in sequences:
-        boxes, times = tracker.track(seq.frames, seq.boxes[0])
-        gt = seq.boxes.copy()
-        if seq.absent is not None:
-            gt[np.asarray(seq.absent, dtype=bool)] = np.nan
-        results.append(SequenceResult(name, seq.name, boxes, gt, times, list(seq.attributes)))
+        gt = true_boxes(seq)
+        try:
+            start = first_true_box(gt)
+            boxes, times = tracker.track(seq.frames[start:], gt[start])
+        except (OSError, ValueError) as error:
+            _fail(SequenceFailure(name, seq.name, str(error)), failures)
+            continue
+        results.append(
+            SequenceResult(name, seq.name, boxes, gt[start:], times, list(seq.attributes))
+        )
     return results
 
 
@@ -208,27 +258,53 @@ def start_frames(gt: np.ndarray, starts: int) -> list[int]:
 
 
 def evaluate_multistart(
-    tracker: Tracker, sequences: Iterable[Sequence], starts: int = 4, name: str | None = None
+    tracker: Tracker,
+    sequences: Iterable[Sequence],
+    starts: int = 4,
+    name: str | None = None,
+    failures: list[SequenceFailure] | None = None,
 ) -> list[SequenceResult]:
     """Track each sequence from `starts` evenly spread frames (one result per run).
 
     One run from the first frame is a noisy score: a drift early on ruins everything after it.
     Runs from several starts average that out. The start frame is given, so it is not scored.
+    A sequence where any run fails is left out whole, as in `evaluate_tracker`.
     """
     name = name or getattr(tracker, "name", None) or type(tracker).__name__
     results = []
     for seq in sequences:
-        gt = seq.boxes.copy()
-        if seq.absent is not None:
-            gt[np.asarray(seq.absent, dtype=bool)] = np.nan
-        for s in start_frames(gt, starts):
-            boxes, times = tracker.track(seq.frames[s:], gt[s])
-            run_gt = gt[s:].copy()
-            run_gt[0] = np.nan  # the given box
-            results.append(
-                SequenceResult(name, f"{seq.name}@{s}", boxes, run_gt, times, list(seq.attributes))
-            )
+        gt = true_boxes(seq)
+        runs = []
+        try:
+            for s in start_frames(gt, starts):
+                boxes, times = tracker.track(seq.frames[s:], gt[s])
+                run_gt = gt[s:].copy()
+                run_gt[0] = np.nan  # the given box
+                attributes = list(seq.attributes)
+                runs.append(
+                    SequenceResult(name, f"{seq.name}@{s}", boxes, run_gt, times, attributes)
+                )
+        except (OSError, ValueError) as error:
+            _fail(SequenceFailure(name, seq.name, str(error)), failures)
+            continue
+        results += runs
     return results
+
+
+def without_failed(
+    results: Iterable[SequenceResult], failures: Iterable[SequenceFailure]
+) -> list[SequenceResult]:
+    """The results without any run of a sequence that failed for some tracker.
+
+    So every tracker is scored on the same sequences.
+    """
+    failed = {f.sequence for f in failures}
+    return [r for r in results if r.sequence not in failed and run_of(r) not in failed]
+
+
+def run_of(result: SequenceResult) -> str:
+    """The sequence a multi-start run belongs to: 'Basketball' for the run 'Basketball@40'."""
+    return result.sequence.rsplit("@", 1)[0]
 
 
 # ----------------------------------------------------------------------------- per tracker
@@ -376,11 +452,66 @@ def plot_precision(
     return ax.figure
 
 
-def save_plots(summaries: list[TrackerSummary], out_dir: str | Path, dpi: int = 150) -> list[Path]:
-    """Write success_plot.png and precision_plot.png into out_dir; return their paths."""
+def save_plots(
+    summaries: list[TrackerSummary], out_dir: str | Path, dpi: int = 150, protocol: str = "OPE"
+) -> list[Path]:
+    """Write success_plot.png and precision_plot.png into out_dir; return their paths.
+
+    `protocol` names the evaluation run in the titles: "OPE", or "4 starts per sequence".
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / "success_plot.png", out_dir / "precision_plot.png"]
-    plot_success(summaries).savefig(paths[0], dpi=dpi)
-    plot_precision(summaries).savefig(paths[1], dpi=dpi)
+    plot_success(summaries, title=f"Success plots ({protocol})").savefig(paths[0], dpi=dpi)
+    plot_precision(summaries, title=f"Precision plots ({protocol})").savefig(paths[1], dpi=dpi)
     return paths
+
+
+# ----------------------------------------------------------------------------- reports
+
+
+def protocol_name(starts: int) -> str:
+    """How the sequences were run: "OPE" (once, from the first box) or "4 starts per sequence"."""
+    return "OPE" if starts == 1 else f"{starts} starts per sequence"
+
+
+def format_report(
+    summaries: list[TrackerSummary],
+    results: list[SequenceResult],
+    failures: list[SequenceFailure],
+    protocol: str = "OPE",
+) -> str:
+    """The evaluation as text: the scores, the attribute table (if any) and the failed sequences."""
+    sequences = {run_of(r) for r in results}
+    runs = f"{summaries[0].frames} frames tracked per tracker"
+    lines = [f"{len(sequences)} sequences, {protocol}, {runs}", ""]
+    lines += [format_table(summaries), ""]
+    table = attribute_table(results)
+    if table:
+        lines += ["success AUC per attribute:", "", format_attribute_table(table)]
+    else:
+        lines.append("no attribute labels in this data set: no per-attribute table")
+    failed = sorted({f.sequence for f in failures})
+    if failed:
+        lines += [
+            "",
+            f"{len(failed)} sequence(s) failed and are left out of every average above "
+            f"(scores are over the other {len(sequences)}):",
+            *(f"  {f}" for f in failures),
+        ]
+    return "\n".join(lines)
+
+
+def save_results(summaries: list[TrackerSummary], report: str, out_dir: str | Path) -> list[Path]:
+    """Write results.txt (the report as printed) and results.csv (one row per tracker)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    text, table = out_dir / "results.txt", out_dir / "results.csv"
+    text.write_text(report + "\n")
+    with open(table, "w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["tracker", "auc", "precision20", "ao", "sr50", "sr75", "fps", "sequences"])
+        for s in summaries:
+            scores = (s.auc, s.precision20, s.ao, s.sr50, s.sr75, s.fps)
+            writer.writerow([s.tracker, *(f"{v:.4f}" for v in scores), s.sequences])
+    return [text, table]

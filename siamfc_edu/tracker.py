@@ -44,6 +44,39 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """The device to run on (the default one for None); a device this torch cannot use says why."""
+    if device is None:
+        return default_device()
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"unknown device {device!r}: use cpu, cuda or cuda:N") from None
+    if device.type == "cuda":
+        if torch.version.cuda is None:
+            raise ValueError(
+                f"CUDA is not available in this torch build (torch {torch.__version__}); "
+                "use --device cpu (device='cpu')"
+            )
+        count = torch.cuda.device_count()
+        if count == 0 or (device.index or 0) >= count:
+            raise ValueError(
+                f"no GPU {device} here: torch {torch.__version__} sees {count} GPU(s); "
+                "use --device cpu (device='cpu')"
+            )
+    return device
+
+
+def check_frame_size(image: np.ndarray, first_shape: tuple[int, ...]) -> None:
+    """Refuse a frame whose size differs from the first frame's: the coordinates would be wrong."""
+    if image.shape[:2] != tuple(first_shape[:2]):
+        (height, width), (first_h, first_w) = image.shape[:2], first_shape[:2]
+        raise ValueError(
+            f"the frame is {width}x{height} but the sequence started at {first_w}x{first_h}: "
+            "the tracker's boxes are in first-frame pixels (resize the frames, or init again)"
+        )
+
+
 def crops_to_tensor(crops: list[np.ndarray] | np.ndarray, device: torch.device) -> torch.Tensor:
     """H x W x 3 uint8 crops -> a (B, 3, H, W) float32 batch with values 0..255.
 
@@ -172,7 +205,7 @@ class SiamFCTracker(Tracker):
     ):
         self.cfg = cfg or get_preset()
         self.pieces = pieces or Pieces()
-        self.device = torch.device(device) if device is not None else default_device()
+        self.device = resolve_device(device)
         self.net = (net or build_model(self.cfg)).to(self.device).eval()
         backbone = self.net.backbone
         fused = isinstance(backbone, AlexNetEmbedding)
@@ -191,7 +224,7 @@ class SiamFCTracker(Tracker):
         cls, path: str | None = None, preset: str = "tiny", device: str | None = None, **overrides
     ) -> SiamFCTracker:
         """A tracker with trained weights (the project's shipped ones by default)."""
-        model, cfg = load_weights(path or default_weights(preset))
+        model, cfg = load_weights(path or default_weights(preset), preset=preset)
         return cls(model, cfg.replace(**overrides), device)
 
     # ------------------------------------------------------------------ first frame
@@ -208,6 +241,7 @@ class SiamFCTracker(Tracker):
         z_side, z_size = exemplar_side(box[2], box[3], self.cfg), self.cfg.exemplar_size
         self.exemplar = self.pieces.crop(image, self.center, z_side, z_size, mean_color(image))
         self.kernel = self.embed(crops_to_tensor([self.exemplar], self.device))  # phi(z)
+        self.frame_shape = image.shape  # every later frame must have this size
 
     # ------------------------------------------------------------------ every other frame
 
@@ -221,6 +255,7 @@ class SiamFCTracker(Tracker):
         if self.kernel is None:
             raise RuntimeError("the tracker has no target yet: call init(frame, box) first")
         image = as_rgb_frame(image)
+        check_frame_size(image, self.frame_shape)
         cfg = self.cfg
         sides = self.base_x_side * self.scale * self.scale_factors  # 1. the scale pyramid
         crops = self.search_crops(image, sides)

@@ -7,6 +7,12 @@ videos); functions named `plot_*` return a matplotlib Figure (for notebooks and 
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import cv2
 import numpy as np
 
@@ -184,3 +190,86 @@ def animated_gif(frames: list[np.ndarray], fps: float = 10, width: int | None = 
     images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:],
                    duration=round(1000 / fps), loop=0)  # fmt: skip
     return buffer.getvalue()
+
+
+# ----------------------------------------------------------------------------- videos
+
+VIDEO_CODECS = {  # extension -> the codecs to try, in order: the first OpenCV can encode wins
+    ".webm": ("VP80",),  # VP8: plays in every browser and in JupyterLab
+    ".mp4": ("avc1", "mp4v"),  # H.264 plays in browsers; MPEG-4 Part 2 (mp4v) does not
+}
+BROWSER_CODECS = ("VP80", "avc1")  # the codecs above that a browser plays
+
+
+def video_codecs(path: str | Path) -> tuple[str, ...]:
+    """The codecs to try for a video file, from its extension; any other extension is refused."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in VIDEO_CODECS:
+        raise ValueError(
+            f"cannot write a video to {path}: its name must end in .webm (VP8, plays in "
+            "browsers and JupyterLab) or .mp4 (H.264 if this OpenCV has it, else mp4v)"
+        )
+    return VIDEO_CODECS[suffix]
+
+
+@contextmanager
+def quiet_stderr() -> Iterator[None]:
+    """Silence what FFmpeg prints straight to the process's stderr while OpenCV tries a codec."""
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr to silence (some embedded interpreters)
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+class VideoWriter:
+    """An RGB video file being written: its codec chosen from its extension, one frame size.
+
+    >>> with VideoWriter("tracked.webm", fps=25, size=(176, 144)) as video:
+    ...     video.write(frame)
+    """
+
+    def __init__(self, path: str | Path, fps: float, size: tuple[int, int]):
+        self.path, self.size = Path(path), tuple(size)
+        if not fps > 0:
+            raise ValueError(f"the frame rate of {path} must be a positive number, got {fps}")
+        codecs = video_codecs(self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            problem = f"{err.strerror}: {err.filename}"
+            raise OSError(f"cannot write the video {path}: {problem}") from None
+        for codec in codecs:
+            with quiet_stderr():  # a codec OpenCV lacks makes FFmpeg print errors we report below
+                self.writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*codec), fps, size)
+            if self.writer.isOpened():
+                self.codec = codec
+                return
+        raise OSError(f"OpenCV cannot write the video {path} (tried {', '.join(codecs)})")
+
+    def write(self, frame: np.ndarray) -> None:
+        """Add one RGB frame; a frame of another size is refused (OpenCV would drop it silently)."""
+        if frame.shape[1::-1] != self.size:
+            raise ValueError(
+                f"the frame is {frame.shape[1]}x{frame.shape[0]} but the video {self.path} "
+                f"started at {self.size[0]}x{self.size[1]}"
+            )
+        self.writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+
+    def close(self) -> None:
+        """Finish the file (the frames written so far stay playable)."""
+        self.writer.release()
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

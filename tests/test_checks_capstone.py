@@ -124,6 +124,7 @@ def test_a_subtle_mistake_is_caught_even_where_its_auc_is_not_lower():
     assert "it first leaves the reference at bigbuckbunny_rabbit frame 2" in verdict.message
 
 
+@pytest.mark.slow  # end to end; quick mode skips it, `pytest -m slow` runs it
 def test_the_runs_are_scored_as_evaluate_multistart_scores_them(carphone):
     result = capstone.compare_trackers(Pieces(), sequences=[carphone], starts=2, frames=None)
     tracker = SiamFCTracker.from_weights(device="cpu")

@@ -17,17 +17,20 @@ from siamfc_edu.evaluate import (
     evaluate_multistart,
     evaluate_tracker,
     format_attribute_table,
+    format_report,
     format_table,
     iou,
     plot_precision,
     plot_success,
     precision_at,
     precision_curve,
+    protocol_name,
     save_plots,
     start_frames,
     success_curve,
     success_rate,
     summarize,
+    without_failed,
 )
 
 
@@ -326,3 +329,29 @@ def test_multistart_penalises_a_tracker_that_drifts_early_less_than_one_run_does
     one = summarize(evaluate_tracker(EarlyLoser(), [seq]))[0].auc
     many = summarize(evaluate_multistart(EarlyLoser(), [seq], starts=4))[0].auc
     assert one < many  # later starts reach the end with fewer lost frames
+
+
+def test_a_sequence_failed_by_one_tracker_is_left_out_for_every_tracker():
+    gt = np.tile([[10.0, 10, 20, 20]], (6, 1))
+    good, bad = make_sequence("good", gt), make_sequence("bad", gt)
+
+    class Still:
+        """Reports the given box in every frame; fails on the frames of 'bad' if asked to."""
+
+        def __init__(self, fail: bool):
+            self.fail = fail
+
+        def track(self, img_files, box):
+            if self.fail and img_files[0].startswith("bad/"):
+                raise ValueError("truncated JPEG: bad/0003.jpg")
+            return np.tile(box, (len(img_files), 1)), np.full(len(img_files), 0.01)
+
+    failures = []
+    results = evaluate_multistart(Still(False), [good, bad], 2, "still", failures)
+    results += evaluate_multistart(Still(True), [good, bad], 2, "fails", failures)
+    assert [str(f) for f in failures] == ["bad (fails): truncated JPEG: bad/0003.jpg"]
+    kept = without_failed(results, failures)
+    assert [r.sequence for r in kept] == ["good@0", "good@3"] * 2  # for both trackers
+    report = format_report(summarize(kept), kept, failures, protocol_name(2))
+    assert report.startswith("1 sequences, 2 starts per sequence")
+    assert "1 sequence(s) failed" in report and "  bad (fails): truncated JPEG" in report

@@ -27,6 +27,7 @@ LAYER = {
     "baselines": 4,
     "data": 4,
     "evaluate": 5,
+    "protocols": 5.5,  # the paper's protocols (OTB, VOT), built on evaluate's metrics
     "train": 5,
     "viz": 5,
     "widgets": 6,
@@ -37,6 +38,7 @@ LAYER = {
 # Beyond the order: what the evaluation code may not touch (its metrics serve any tracker).
 FORBIDDEN = {
     "evaluate": {"tracker", "model", "backbone", "head", "train"},
+    "protocols": {"tracker", "model", "backbone", "head", "train"},
     "baselines": {"tracker", "model", "backbone", "head"},
 }
 

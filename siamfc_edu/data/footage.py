@@ -9,7 +9,9 @@ The three clips have no boxes; they serve demos, the score-map explorer, and the
 from __future__ import annotations
 
 import importlib.util
+import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -94,36 +96,121 @@ def _shrink(frame: np.ndarray, max_side: int | None) -> np.ndarray:
     return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
 
 
+@dataclass(frozen=True)
+class Frame:
+    """One frame of a video or image folder by its number; no image when it cannot be decoded."""
+
+    index: int  # 0-based: the (index + 1)-th frame of the video or folder
+    image: np.ndarray | None  # H x W x 3 uint8 RGB, or None for an undecodable frame
+    problem: str = ""  # why there is no image
+
+
+class VideoEndedEarly(ValueError):
+    """A video stopped decoding before the frame count its file declares (truncated, damaged)."""
+
+
+MAX_BAD_READS = 30  # failed reads in a row before a video is taken to have ended (or more:
+# as many as the frames its file declares are left; each failed read skips about one frame)
+
+
+def iter_frames(source: str | Path, step: int = 1, max_side: int | None = None) -> Iterator[Frame]:
+    """Every step-th frame of a clip, video file or image folder, numbered, undecodable ones too.
+
+    A frame that cannot be decoded comes as Frame(index, None, why) when a later one decodes, so
+    the numbering stays the file's. A video that stops decoding before its declared end raises
+    VideoEndedEarly after its last good frame, saying where it stopped and why.
+    """
+    path = video_path(source)
+    if path.is_dir():
+        for index, file in enumerate(list_images(path)[::step]):
+            try:
+                yield Frame(index * step, _shrink(read_image(file), max_side))
+            except (ValueError, OSError) as err:
+                yield Frame(index * step, None, str(err))
+        return
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened():
+        raise ValueError(f"OpenCV cannot open the video {path} (unknown format or corrupt)")
+    try:
+        yield from _decode(capture, path, step, max_side)
+    finally:
+        capture.release()
+
+
+def _decode(
+    capture: cv2.VideoCapture, path: Path, step: int, max_side: int | None
+) -> Iterator[Frame]:
+    """The frames of an open video; past a packet that fails to decode, on to the next good one.
+
+    After a failure the next good frame is numbered from its timestamp, so the frames the decoder
+    dropped are counted (before one, frames are counted: variable frame rates stay exact).
+    """
+    total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None  # what the file declares
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    index, bad_reads, damaged, start_ms = 0, 0, False, 0.0
+    while bad_reads < max(MAX_BAD_READS, (total or 0) - index):  # a failed read per lost frame
+        if not capture.grab():  # the next frame does not decode, or the video has ended
+            bad_reads, damaged = bad_reads + 1, True
+            continue
+        bad_reads = 0
+        found = index
+        if index == 0:
+            start_ms = capture.get(cv2.CAP_PROP_POS_MSEC)
+        elif damaged and fps > 0 and total:
+            stamp = round((capture.get(cv2.CAP_PROP_POS_MSEC) - start_ms) * fps / 1000)
+            found = stamp if index <= stamp < total else index
+        for missing in range(index, found):
+            if missing % step == 0:
+                yield Frame(missing, None, "the frame could not be decoded")
+        if found % step == 0:
+            ok, frame = capture.retrieve()
+            if ok:
+                yield Frame(found, _shrink(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), max_side))
+            else:
+                yield Frame(found, None, "the frame could not be decoded")
+        index = found + 1
+    if index == 0:
+        raise ValueError(f"the video {path} has no readable frame")
+    if total and index < total:
+        raise VideoEndedEarly(
+            f"the video {path} stopped at frame {index + 1} of {total}: "
+            f"frames {index + 1}-{total} could not be decoded"
+        )
+
+
 def iter_video(
     source: str | Path,
     max_frames: int | None = None,
     step: int = 1,
     max_side: int | None = None,
 ) -> Iterator[np.ndarray]:
-    """Yield RGB frames of a shipped clip, a video file or an image folder, one at a time."""
-    path = video_path(source)
-    if path.is_dir():
-        files = list_images(path)[::step][:max_frames]
-        for file in files:
-            yield _shrink(read_image(file), max_side)
+    """Yield RGB frames of a shipped clip, a video file or an image folder, one at a time.
+
+    An undecodable frame is skipped with a warning that counts them; a video that stops decoding
+    early ends with a warning saying where.
+    """
+    if max_frames is not None and max_frames <= 0:
         return
-    capture = cv2.VideoCapture(str(path))
-    if not capture.isOpened():
-        raise ValueError(f"OpenCV cannot open the video {path} (unknown format or corrupt)")
+    frames = iter_frames(source, step=step, max_side=max_side)
+    kept, skipped = 0, 0
     try:
-        index, kept = 0, 0
-        while max_frames is None or kept < max_frames:
-            ok, frame = capture.read()
-            if not ok:
+        for frame in frames:
+            if frame.image is None:
+                skipped += 1
+                warnings.warn(
+                    f"frame {frame.index + 1} of {source} skipped ({skipped} so far): "
+                    f"{frame.problem}",
+                    stacklevel=2,
+                )
+                continue
+            yield frame.image
+            kept += 1
+            if kept == max_frames:
                 break
-            if index % step == 0:
-                yield _shrink(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), max_side)
-                kept += 1
-            index += 1
+    except VideoEndedEarly as err:
+        warnings.warn(str(err), stacklevel=2)
     finally:
-        capture.release()
-    if index == 0:
-        raise ValueError(f"the video {path} has no readable frame")
+        frames.close()
 
 
 def read_video(
@@ -136,4 +223,11 @@ def read_video(
     frames = list(iter_video(source, max_frames=max_frames, step=step, max_side=max_side))
     if not frames:
         raise ValueError(f"no frame read from {source}")
+    sizes = [f.shape for f in frames]
+    if len(set(sizes)) > 1:
+        odd = next(i for i, size in enumerate(sizes) if size != sizes[0])
+        raise ValueError(
+            f"the frames of {source} differ in size: frame {odd + 1} read is "
+            f"{sizes[odd][1]}x{sizes[odd][0]}, the first {sizes[0][1]}x{sizes[0][0]}"
+        )
     return np.stack(frames)

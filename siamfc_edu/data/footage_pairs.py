@@ -58,6 +58,8 @@ def load_clip(source: str | Path, part: str = "all", max_side: int = 640) -> Foo
     """
     path = video_path(source)
     frames = list(iter_video(path, max_side=max_side))
+    if not frames:
+        raise ValueError(f"{path}: no frame could be decoded")
     sizes = {f.shape for f in frames}
     if len(sizes) > 1:
         raise ValueError(f"{path}: frames of different sizes {sorted(sizes)}; use one size")

@@ -2,7 +2,7 @@
 
     recipe.py   the paper's recipe: learning rate, SGD, one step, validation, batch-norm statistics
     loop.py     train(cfg, opts): epochs, processes, data loaders
-    runlog.py   the run folder: log.csv, loss.png, checkpoint.pth (resume), weights.pth
+    runlog.py   the run folder: log.csv, loss.png, the last two checkpoints (resume), weights.pth
 
 The command line is in siamfc_edu.cli (`siamfc-edu train`, `python -m siamfc_edu.train`);
 where pairs come from (`--data`) is in siamfc_edu.data.sources.

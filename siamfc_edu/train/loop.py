@@ -11,9 +11,12 @@ DistributedDataParallel gives each a share of every batch and averages their gra
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +56,44 @@ class RunOptions:
     stop_after: int | None = None  # stop after this many epochs, as if killed (resume later)
     bn_batches: int = 0  # re-estimate batch-norm statistics on this many batches at the end
     progress: bool = True
+
+
+def check_options(cfg: SiamFCConfig, opts: RunOptions) -> None:
+    """Refuse options that make no sense before any work: one line naming the option."""
+    inf = math.inf
+    rules = [  # (option, value, whether it makes sense, what it must be)
+        ("--epochs", cfg.epochs, cfg.epochs >= 1, "at least 1"),
+        ("--batch-size", cfg.batch_size, cfg.batch_size >= 1, "at least 1"),
+        (
+            "--pairs-per-epoch",
+            cfg.pairs_per_epoch,
+            cfg.pairs_per_epoch >= cfg.batch_size,
+            f"at least the batch size, {cfg.batch_size} (an epoch is pairs // batch size steps)",
+        ),
+        ("--val-pairs", opts.val_pairs, opts.val_pairs >= 1, "at least 1 (used every epoch)"),
+        ("--lr-initial", cfg.lr_initial, 0 < cfg.lr_initial < inf, "finite and above 0"),
+        ("--lr-final", cfg.lr_final, 0 < cfg.lr_final < inf, "finite and above 0"),
+        ("--momentum", cfg.momentum, 0 <= cfg.momentum < 1, "from 0 to below 1"),
+        ("--weight-decay", cfg.weight_decay, 0 <= cfg.weight_decay < inf, "finite and at least 0"),
+        ("--max-frame-gap", cfg.max_frame_gap, cfg.max_frame_gap >= 1, "at least 1"),
+        ("--r-pos", cfg.r_pos, 0 < cfg.r_pos < inf, "finite and above 0"),
+        ("--workers", opts.workers, opts.workers >= 0, "at least 0"),
+        (
+            "--stop-after",
+            opts.stop_after,
+            opts.stop_after is None or opts.stop_after >= 1,
+            "at least 1",
+        ),
+        ("--bn-batches", opts.bn_batches, opts.bn_batches >= 0, "at least 0"),
+    ]
+    for option, value, makes_sense, must_be in rules:
+        if not makes_sense:
+            raise ValueError(f"{option} must be {must_be}, got {value}")
+
+
+def run_record(opts: RunOptions) -> dict:
+    """The options that change a run's result but are not in the preset: --resume checks them."""
+    return {"seed": opts.seed, "val_pairs": opts.val_pairs}
 
 
 # ----------------------------------------------------------------------------- processes
@@ -156,20 +197,39 @@ def make_pairs(cfg: SiamFCConfig, opts: RunOptions, proc: Process) -> Pairs:
     return Pairs(train_set, train, DataLoader(val_set, 32, num_workers=opts.workers))
 
 
+@contextmanager
+def batches_of(loader: DataLoader) -> Iterator[Iterator]:
+    """The loader's batches; on leaving, even by an error, its worker processes end at once.
+
+    Otherwise they would live on as long as the error's traceback keeps the loader's iterator.
+    """
+    batches = iter(loader)
+    try:
+        yield batches
+    finally:
+        end_workers = getattr(batches, "_shutdown_workers", None)  # there only with workers
+        if end_workers is not None:
+            end_workers()
+
+
 # ----------------------------------------------------------------------------- the loop
 
 
 def train(cfg: SiamFCConfig, opts: RunOptions) -> Path:
     """Train (or resume) a run; return the path of the final weights."""
+    check_options(cfg, opts)
     proc = start_process(opts.device)
     opts.out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(opts.seed)
     model = build_model(cfg).to(proc.device, memory_format=torch.channels_last)  # faster convs
     optimizer = make_optimizer(model, cfg)
     scaler = torch.amp.GradScaler("cuda", enabled=opts.amp and proc.device.type == "cuda")
-    first = runlog.resume(opts.out, cfg, model, optimizer, scaler) if opts.resume else 0
-    if first == 0 and proc.rank == 0:
-        runlog.clear_log(opts.out)
+    run = run_record(opts)
+    first, resumed_from = 0, None
+    if opts.resume:
+        first, resumed_from = runlog.resume(opts.out, cfg, model, optimizer, scaler, run)
+    if proc.rank == 0:
+        runlog.restart_at(opts.out, first, resumed_from)
     net = DistributedDataParallel(model) if proc.world > 1 else model
     learner = Learner(model=model, net=net, optimizer=optimizer, scaler=scaler)
     pairs = make_pairs(cfg, opts, proc)
@@ -223,20 +283,33 @@ def take_steps(
     total, steps = torch.zeros((), device=proc.device), 0
     show = proc.rank == 0 and opts.progress
     desc = f"epoch {epoch + 1}/{cfg.epochs}"
-    bar = tqdm(loader, desc=desc, unit="batch", disable=not show, file=sys.stderr)
-    for batch in bar:
-        loss = train_step(learner.net, batch, learner.optimizer, learner.scaler, proc.device)
-        if not torch.isfinite(loss):
-            raise TrainingError(
-                f"the loss became {float(loss)} at epoch {epoch + 1}, step {steps + 1}; "
-                f"stopped. The last good checkpoint ({opts.out / runlog.CHECKPOINT}) is kept: "
-                "lower the learning rate and --resume"
-            )
-        total += loss
-        steps += 1
-        pairs_per_s = steps * cfg.batch_size / (time.perf_counter() - start)
-        bar.set_postfix(loss=f"{float(loss):.4f}", lr=f"{lr:.1e}", pairs_s=f"{pairs_per_s:.1f}")
+    with batches_of(loader) as batches:
+        bar = tqdm(
+            batches, desc, total=len(loader), unit="batch", disable=not show, file=sys.stderr
+        )
+        for batch in bar:
+            loss = train_step(learner.net, batch, learner.optimizer, learner.scaler, proc.device)
+            if not torch.isfinite(loss):
+                raise TrainingError(non_finite_loss(float(loss), epoch, steps, opts.out))
+            total += loss
+            steps += 1
+            pairs_per_s = steps * cfg.batch_size / (time.perf_counter() - start)
+            bar.set_postfix(loss=f"{float(loss):.4f}", lr=f"{lr:.1e}", pairs_s=f"{pairs_per_s:.1f}")
     return total / max(steps, 1), steps
+
+
+def non_finite_loss(loss: float, epoch: int, steps: int, out: Path) -> str:
+    """Why training stopped, and what is kept: the checkpoint of the epoch before, if any."""
+    stopped = f"the loss became {loss} at epoch {epoch + 1}, step {steps + 1}; stopped."
+    if epoch == 0:
+        return (
+            f"{stopped} No checkpoint was written yet (the first is at the end of epoch 1): "
+            "lower the learning rate (--lr-initial) and start again"
+        )
+    return (
+        f"{stopped} The last good checkpoint, of epoch {epoch}, is kept "
+        f"({out / runlog.CHECKPOINT}): lower the learning rate (--lr-initial) and --resume"
+    )
 
 
 def end_epoch(
@@ -248,11 +321,14 @@ def end_epoch(
     device: torch.device,
 ) -> None:
     """Validate, complete the epoch's log row and append it, save the checkpoint, print."""
-    val_loss, val_distance = validate(learner.model, val_loader, cfg, device)
+    with batches_of(val_loader) as batches:
+        val_loss, val_distance = validate(learner.model, batches, cfg, device)
     row = {**row, "val_loss": val_loss, "val_center_error_px": val_distance}  # peak distance
-    runlog.log_epoch(opts.out, row)
-    epoch = int(row["epoch"])
-    runlog.save_checkpoint(opts.out, learner.model, cfg, epoch, learner.optimizer, learner.scaler)
+    runlog.log_epoch(opts.out, row)  # then the checkpoint: --resume cuts the log back to it
+    epoch, run = int(row["epoch"]), run_record(opts)
+    runlog.save_checkpoint(
+        opts.out, learner.model, cfg, epoch, learner.optimizer, learner.scaler, run
+    )
     print(
         f"epoch {epoch + 1}: train loss {row['train_loss']:.4f}, val loss {val_loss:.4f}, "
         f"val peak distance {val_distance:.1f} px",

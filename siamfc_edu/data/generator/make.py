@@ -5,6 +5,7 @@
     OUT/ILSVRC2015/Data/VID/val/<snippet>/...   (and Annotations/VID/val/...)
     OUT/OTB/<seq>/img/0001.jpg + groundtruth_rect.txt            (held-out evaluation split)
     OUT/GOT-10k/val/list.txt + <seq>/00000001.jpg + groundtruth.txt, absence.label, cover.label
+    OUT/VOT/list.txt + <seq>/00000001.jpg + groundtruth.txt of rotated polygons   (vot=True)
     OUT/dataset.json                                             the arguments and the time taken
 
 Every video's random stream is a function of (seed, split, index): the same seed, the same bytes.
@@ -23,6 +24,7 @@ from ..layouts.common import encode_jpeg
 from ..layouts.got10k import cover_level, write_got10k_sequence
 from ..layouts.otb import write_otb_sequence
 from ..layouts.vid import VidObject, write_vid_snippet
+from ..layouts.vot import write_vot_sequence
 from .render import ABSENT_BELOW, OCCLUDED_BELOW, RenderedVideo, render_video
 
 
@@ -69,11 +71,18 @@ def write_vid_videos(
 
 
 def write_eval_videos(
-    out: Path, count: int, seed: int, n_frames: int, size: tuple[int, int]
+    out: Path, count: int, seed: int, n_frames: int, size: tuple[int, int], vot: bool = False
 ) -> int:
-    """Render `count` held-out videos, each written in OTB's and GOT-10k's layouts; the frames."""
+    """Render `count` held-out videos, each written in OTB's and GOT-10k's layouts; the frames.
+
+    vot: also in VOT-2015's layout, the target's rotated box as an 8-value polygon per frame
+    (through its outermost pixel centres; kept where it is hidden, as VOT annotates).
+    """
     (out / "GOT-10k" / "val").mkdir(parents=True, exist_ok=True)
     (out / "GOT-10k" / "val" / "list.txt").write_text("")
+    if vot:
+        (out / "VOT").mkdir(parents=True, exist_ok=True)
+        (out / "VOT" / "list.txt").write_text("")
     frames = 0
     for i in range(count):
         video = render_video(video_rng(seed, "eval", i), n_frames, size, held_out=True)
@@ -90,6 +99,9 @@ def write_eval_videos(
             np.where(absent, 0, cover_level(video.visible[0])),
             video.attributes,
         )
+        if vot:
+            name = f"gen{i + 1:04d}"
+            write_vot_sequence(out / "VOT", name, jpegs, video.polygons[0], video.attributes, "")
         frames += len(video.frames)
     return frames
 
@@ -103,6 +115,7 @@ def make_dataset(
     size: tuple[int, int] = (320, 240),
     val_videos: int | None = None,
     verbose: bool = True,
+    vot: bool = False,
 ) -> Path:
     """Write a generated VID (train + val) and a held-out OTB + GOT-10k evaluation split under out.
 
@@ -120,7 +133,7 @@ def make_dataset(
     frames = 0
     for split, count in (("train", videos), ("val", val_videos)):
         frames += write_vid_videos(out / "ILSVRC2015", split, count, seed, frames_per_video, size)
-    frames += write_eval_videos(out, eval_videos, seed, frames_per_video, size)
+    frames += write_eval_videos(out, eval_videos, seed, frames_per_video, size, vot)
 
     elapsed = time.perf_counter() - start
     summary = {
@@ -131,13 +144,14 @@ def make_dataset(
         "eval_videos": eval_videos,
         "frames_per_video": frames_per_video,
         "size": list(size),
+        "vot": vot,
         "seconds": round(elapsed, 2),
     }
     (out / "dataset.json").write_text(json.dumps(summary, indent=2) + "\n")
     if verbose:
         print(
             f"wrote {videos} train + {val_videos} val VID snippets and {eval_videos} held-out "
-            f"evaluation sequences (OTB, GOT-10k), {frames} frames of "
+            f"evaluation sequences (OTB, GOT-10k{', VOT' if vot else ''}), {frames} frames of "
             f"{size[0]}x{size[1]}, under {out} in {elapsed:.1f} s"
         )
     return out

@@ -1,7 +1,8 @@
 """What the layouts share: reading and writing ground-truth files, attributes, numbered frames.
 
-Readers: a per-frame defect (a box of zero size or outside its frame) is counted by a DefectLog,
-marked absent and reported in one warning per call -- it never becomes a wrong label.
+Readers: a per-frame defect (a box of zero size or outside its frame, a truncated JPEG frame) is
+counted by a DefectLog, marked absent and reported in one warning per call -- it never becomes a
+wrong label or a training image.
 Readers: structural problems (a missing folder, an unreadable file) raise an error naming the path.
 Writers: frames become JPEGs of quality JPEG_QUALITY, boxes lines of numbers, one file per idea.
 Both: `attributes.txt` beside a sequence (one code per line) is our addition to every layout.
@@ -17,6 +18,7 @@ import cv2
 import numpy as np
 
 from ...boxes import box_problem
+from ...images import jpeg_problem
 
 JPEG_QUALITY = 90
 
@@ -32,17 +34,17 @@ class DefectLog:
         self.count = 0
 
     def add(self, message: str) -> None:
-        """Record one skipped frame annotation."""
+        """Record one frame marked absent, and why."""
         self.count += 1
         if len(self.examples) < 3:
             self.examples.append(message)
 
     def report(self) -> None:
-        """Warn once with the number of skipped frames and a few examples."""
+        """Warn once with the number of frames marked absent and a few examples."""
         if self.count:
             examples = "; ".join(self.examples)
             warnings.warn(
-                f"{self.what}: skipped {self.count} defective frame annotation(s), marked absent "
+                f"{self.what}: skipped {self.count} defective frame(s) or box(es), marked absent "
                 f"(e.g. {examples})",
                 stacklevel=3,
             )
@@ -71,13 +73,38 @@ def image_size(path: Path) -> tuple[int, int]:
 def mark_defective(
     boxes: np.ndarray, absent: np.ndarray, size: tuple[int, int], name: str, defects: DefectLog
 ) -> None:
-    """Count every visible box of zero size or outside the frame, and mark it absent (NaN)."""
+    """Count every visible box of zero size or outside the frame, and mark it absent (NaN).
+
+    `name` says where the boxes come from (the sequence, or its ground-truth file).
+    """
     for i in np.flatnonzero(~absent):
         problem = box_problem(boxes[i], size)
         if problem:
-            defects.add(f"{name} frame {i + 1}: {problem}")
+            defects.add(f"{name}, frame {i + 1}: {problem}")
             absent[i] = True
     boxes[absent] = np.nan
+
+
+def mark_truncated(frames: list[Path], absent: np.ndarray, defects: DefectLog) -> None:
+    """Count every frame whose JPEG was cut short, and mark it absent: it is never trained on."""
+    for i, path in enumerate(frames):
+        problem = jpeg_problem(path)
+        if problem:
+            defects.add(problem)
+            absent[i] = True
+
+
+def read_text(path: Path, what: str) -> str:
+    """A text file's content, or a ValueError naming the file if it holds binary data."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+        binary_at = data.find(b"\0")  # a NUL byte: binary data that happens to be valid UTF-8
+    except UnicodeDecodeError as error:
+        binary_at = error.start
+    if binary_at >= 0:
+        raise ValueError(f"{path}: not a text file of {what} (binary data at byte {binary_at})")
+    return text
 
 
 def read_box_file(path: Path, values_per_line: tuple[int, ...] = (4,)) -> list[np.ndarray]:
@@ -85,7 +112,7 @@ def read_box_file(path: Path, values_per_line: tuple[int, ...] = (4,)) -> list[n
     if not path.is_file():
         raise FileNotFoundError(f"no ground-truth file at {path}")
     rows = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
+    for number, line in enumerate(read_text(path, "boxes").splitlines(), start=1):
         line = line.strip()
         if not line:
             continue
@@ -109,14 +136,24 @@ def read_attributes(folder: Path) -> list[str]:
     path = folder / "attributes.txt"
     if not path.is_file():
         return []
-    return [line.strip() for line in path.read_text().splitlines() if line.strip()]
+    text = read_text(path, "attribute codes")
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 def read_label_file(path: Path, n: int) -> np.ndarray | None:
     """A per-frame integer label file (absence.label, cover.label, *.tag), or None if missing."""
     if not path.is_file():
         return None
-    values = [int(float(v)) for v in path.read_text().split()]
+    values = []
+    for number, line in enumerate(read_text(path, "per-frame labels").splitlines(), start=1):
+        for word in line.split():
+            try:
+                values.append(int(float(word)))
+            except (ValueError, OverflowError):  # text, NaN or infinity
+                raise ValueError(
+                    f"{path}, line {number}: not a number: {word[:40]!r} (one integer label "
+                    f"per frame expected)"
+                ) from None
     if len(values) != n:
         raise ValueError(f"{path}: {len(values)} labels for {n} frames")
     return np.array(values)

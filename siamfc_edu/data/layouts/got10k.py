@@ -3,7 +3,7 @@
 Layout: <subset>/list.txt names the sequences; <subset>/<name>/00000001.jpg, ... are the frames.
 groundtruth.txt holds 1-based x,y,w,h lines; the test subset gives only the first box.
 absence.label (1 = out of view) and cover.label (0 = fully occluded .. 8 = fully visible) mark
-absent frames.
+absent frames, as does a truncated JPEG frame (counted in the reader's one warning).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from .common import (
     DefectLog,
     image_size,
     mark_defective,
+    mark_truncated,
     read_attributes,
     read_box_file,
     read_label_file,
@@ -71,7 +72,8 @@ def read_got10k_sequence(folder: Path, defects: DefectLog) -> Sequence:
         absent |= absence == 1
     if cover is not None:
         absent |= cover == 0
-    mark_defective(boxes, absent, image_size(frames[0]), folder.name, defects)
+    mark_truncated(frames, absent, defects)
+    mark_defective(boxes, absent, image_size(frames[0]), str(folder / "groundtruth.txt"), defects)
     return Sequence(folder.name, [str(p) for p in frames], boxes, read_attributes(folder), absent)
 
 

@@ -3,11 +3,13 @@
 Layout: <root>/<sequence>/img/0001.jpg, ... and groundtruth_rect.txt of 1-based x,y,w,h lines.
 The values of a line may be separated by commas, tabs or spaces.
 Two targets (groundtruth_rect.1.txt, .2.txt) give two Sequences, '<sequence>.1' and '.2'.
-A few sequences hold more frames than boxes: they are cut to OTB's frame range.
+A few sequences hold more frames than boxes: they are cut to OTB's frame range (any other such
+sequence is cut to its boxes, with a warning).
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -74,12 +76,17 @@ def read_otb_sequence(folder: Path, gt_file: Path, name: str, defects: DefectLog
         first, last = OTB_FRAME_RANGES[folder.name]
         frames = frames[first - 1 : last]
     elif len(frames) > len(boxes):
-        defects.add(f"{name}: {len(frames)} frames, {len(boxes)} boxes: using the first frames")
+        warnings.warn(
+            f"OTB sequence {name}: {gt_file} has {len(boxes)} boxes for {len(frames)} frames in "
+            f"{folder / 'img'}: using only the first {len(boxes)} frames (the last "
+            f"{len(frames) - len(boxes)} are left out, not marked absent)",
+            stacklevel=3,
+        )
         frames = frames[: len(boxes)]
     if len(frames) != len(boxes):
         raise ValueError(f"{gt_file}: {len(boxes)} boxes for {len(frames)} frames in {folder}/img")
     absent = np.zeros(len(boxes), bool)
-    mark_defective(boxes, absent, image_size(frames[0]), name, defects)
+    mark_defective(boxes, absent, image_size(frames[0]), str(gt_file), defects)
     return Sequence(name, [str(p) for p in frames], boxes, read_attributes(folder), absent)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ...boxes import box_problem, xywh_to_xyxy, xyxy_to_xywh
+from ...images import jpeg_problem
 from ..sequence import Sequence
 from .common import DefectLog, encode_jpeg, read_attributes, require_dir, write_attributes
 
@@ -95,7 +96,10 @@ def clip_to_frame(box: np.ndarray, frame_size: tuple[int, int]) -> np.ndarray:
 def read_vid_snippet(
     anno_dir: Path, data_dir: Path, filter_boxes: bool, defects: DefectLog
 ) -> list[Sequence]:
-    """One sequence per trackid of a snippet; frames where that object has no box are absent."""
+    """One sequence per trackid of a snippet; frames where that object has no box are absent.
+
+    So is every object of a frame whose JPEG is missing or truncated (counted in `defects`).
+    """
     xml_files = sorted(anno_dir.glob("*.xml"))
     if not data_dir.is_dir():
         raise FileNotFoundError(f"VID snippet {anno_dir} has annotations but no frames: {data_dir}")
@@ -106,6 +110,10 @@ def read_vid_snippet(
         size, objects = parse_vid_xml(xml_path)
         if xml_path.stem not in jpegs:
             defects.add(f"{xml_path}: no frame {data_dir / xml_path.stem}.JPEG")
+            continue
+        truncated = jpeg_problem(jpegs[xml_path.stem])
+        if truncated:
+            defects.add(truncated)
             continue
         for obj in objects:
             problem = box_problem(obj["box"], size)

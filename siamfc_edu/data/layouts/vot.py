@@ -57,6 +57,26 @@ def vot_polygon_to_box(region: object) -> np.ndarray:
     return cxcywh_to_xywh([cx, cy, w, h])
 
 
+def region_to_polygon(region: object) -> np.ndarray:
+    """A VOT region as its 4 corners [x1, y1, ..., x4, y4]: a polygon as it is, a box's corners."""
+    r = np.asarray(region, np.float64).reshape(-1)
+    if r.size == 8:
+        return r.copy()
+    if r.size != 4:
+        raise ValueError(f"a VOT region has 4 or 8 values, got {r.size}")
+    x, y, w, h = r
+    return np.array([x, y, x + w, y, x + w, y + h, x, y + h])
+
+
+def read_vot_regions(folder: str | Path) -> np.ndarray:
+    """(N, 8) polygons of a VOT sequence's groundtruth.txt, as written (boxes become corners).
+
+    The VOT protocol scores on these, not on the axis-aligned boxes `read_vot` makes of them.
+    """
+    rows = read_box_file(Path(folder) / "groundtruth.txt", values_per_line=(4, 8))
+    return np.array([region_to_polygon(row) for row in rows])
+
+
 def read_vot(root: str | Path) -> list[Sequence]:
     """VOT (2013-2019): <root>/<seq>/groundtruth.txt of 8-value polygons (or 4-value boxes).
 
@@ -112,10 +132,15 @@ def write_vot_sequence(
     frames: list[np.ndarray] | list[bytes],
     polygons: np.ndarray,
     attributes: list[str] = (),
+    frames_folder: str = "color",
 ) -> Path:
-    """Write a sequence in VOT layout: <name>/color/00000001.jpg and groundtruth.txt (8 values)."""
+    """Write a sequence in VOT layout: <name>/color/00000001.jpg and groundtruth.txt (8 values).
+
+    frames_folder="" writes VOT-2013..2015's layout, the frames beside groundtruth.txt (the
+    layout the got10k toolkit's VOT reader expects).
+    """
     folder = Path(root) / name
-    write_numbered_frames(folder / "color", frames, digits=8)
+    write_numbered_frames(folder / frames_folder if frames_folder else folder, frames, digits=8)
     write_rows(folder / "groundtruth.txt", polygons, fmt=".2f")
     write_attributes(folder, list(attributes))
     with open(Path(root) / "list.txt", "a") as listing:

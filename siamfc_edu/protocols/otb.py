@@ -1,0 +1,273 @@
+"""OTB's three protocols (Wu et al., CVPR 2013), as in the slides' Fig. 3: OPE, TRE and SRE.
+
+* **OPE** (one-pass evaluation): one run per sequence, from the first frame's true box.
+* **TRE** (temporal robustness): runs from 20 start frames spread over the sequence, each to the
+  end. OTB's `splitSeqTRE`: the candidates are the frames with a true box that leave at least 20
+  frames to the end; the starts are the candidates at positions floor(1 : E/19 : E) and E
+  (1-based, E candidates), so a short sequence repeats a start (the run is then counted twice).
+* **SRE** (spatial robustness): 12 runs from the first frame, each from a perturbed box: the
+  centre shifted left / right / up / down by 10 % of the width or height; one corner moved
+  outward by 10 % with the opposite corner fixed; the size scaled by 0.8, 0.9, 1.1, 1.2 about the
+  centre. Boxes are clipped to the frame as in OTB's `shiftInitBB`; unlike OTB, not rounded to
+  whole pixels (our boxes are not integers).
+
+Every frame of a run is scored, its first included (OTB's convention; SRE's first frame is scored
+on the perturbed box). OTB pools the frames of all runs of one sequence into one success curve,
+then averages the curves over sequences (`genPerfMat`): `summarize_runs` does the same.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from collections.abc import Sequence as Seq
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .. import evaluate as ev
+from ..boxes import cxcywh_to_xywh, xywh_to_cxcywh
+from ..data.layouts.common import image_size
+from ..data.sequence import Sequence
+from ..interface import Tracker
+
+PROTOCOLS = ("ope", "tre", "sre")
+TRE_STARTS = 20  # start frames per sequence (OTB's numSeg)
+TRE_MIN_FRAMES = 20  # a start must leave at least this many frames (OTB's minNum)
+SRE_SHIFTS = (  # OTB's shiftTypeSet, in its order
+    "left", "right", "up", "down",
+    "top_left", "top_right", "bottom_left", "bottom_right",
+    "scale_0.8", "scale_0.9", "scale_1.1", "scale_1.2",
+)  # fmt: skip
+
+# ----------------------------------------------------------------------------- the runs
+
+
+@dataclass
+class Run:
+    """One run of a protocol: `sequence` tracked from frame `start` to its end, from `box`."""
+
+    sequence: Sequence
+    start: int
+    box: np.ndarray  # 0-based [x, y, w, h] given to the tracker in frame `start`
+    label: str  # 'first', 'start 12', 'left', 'scale_0.8', ...
+
+    @property
+    def name(self) -> str:
+        """'<sequence>@<label>': one result per run, grouped back by sequence when scored."""
+        return f"{self.sequence.name}@{self.label}"
+
+
+def where(seq: Sequence) -> str:
+    """The sequence's name and, when its frames are files, their folder (for error messages)."""
+    first = seq.frames[0] if len(seq.frames) else None
+    return f"{seq.name} ({Path(first).parent})" if isinstance(first, (str, Path)) else seq.name
+
+
+def true_boxes(seq: Sequence) -> np.ndarray:
+    """(N, 4) true boxes with NaN rows where the target is absent (not scored there)."""
+    gt = seq.boxes.copy()
+    if seq.absent is not None:
+        gt[np.asarray(seq.absent, dtype=bool)] = np.nan
+    return gt
+
+
+def frame_size(seq: Sequence) -> tuple[int, int]:
+    """(width, height) of the sequence's frames, from the first one."""
+    first = seq.frames[0]
+    if isinstance(first, np.ndarray):
+        return first.shape[1], first.shape[0]
+    return image_size(Path(first))
+
+
+def tre_start_frames(gt: np.ndarray, starts: int = TRE_STARTS, min_frames: int = TRE_MIN_FRAMES
+                     ) -> list[int]:  # fmt: skip
+    """OTB's TRE start frames (0-based, repeats kept): see the module's docstring."""
+    n = len(gt)
+    known = np.flatnonzero(ev.has_ground_truth(gt))
+    candidates = known[n - known >= min_frames]
+    if len(candidates) == 0:
+        raise ValueError(
+            f"TRE needs a true box at least {min_frames} frames before the end; "
+            f"the sequence has {n} frames"
+        )
+    e = len(candidates)
+    step = e / (starts - 1)
+    count = int(np.floor((e - 1) / step + 1e-9)) + 1  # MATLAB's 1:step:e
+    picks = [*np.floor(1 + step * np.arange(count)).astype(int), e]  # 1-based positions
+    return [int(candidates[p - 1]) for p in picks]
+
+
+def sre_box(box: Seq[float], shift: str, size: tuple[int, int]) -> np.ndarray:
+    """The first box perturbed as SRE's `shift`, clipped to the (width, height) frame."""
+    x, y, w, h = np.asarray(box, dtype=np.float64)
+    if shift.startswith("scale_"):
+        cx, cy, _, _ = xywh_to_cxcywh([x, y, w, h])
+        s = float(shift.split("_")[1])
+        x, y, w, h = cxcywh_to_xywh([cx, cy, s * w, s * h])
+    elif shift in ("left", "right", "up", "down"):
+        x += {"left": -0.1, "right": 0.1}.get(shift, 0.0) * w
+        y += {"up": -0.1, "down": 0.1}.get(shift, 0.0) * h
+    elif shift in ("top_left", "top_right", "bottom_left", "bottom_right"):
+        x2, y2 = x + w, y + h  # the corners' far edges
+        if "left" in shift:
+            x -= 0.1 * w
+        else:
+            x2 += 0.1 * w
+        if "top" in shift:
+            y -= 0.1 * h
+        else:
+            y2 += 0.1 * h
+        w, h = x2 - x, y2 - y
+    else:
+        raise ValueError(f"unknown SRE shift {shift!r}; choose from {', '.join(SRE_SHIFTS)}")
+    width, height = size
+    x1, y1 = max(x, 0.0), max(y, 0.0)
+    return np.array([x1, y1, min(x + w, width) - x1, min(y + h, height) - y1])
+
+
+def _first_box(seq: Sequence) -> np.ndarray:
+    """The first frame's true box, or an error naming the sequence (every run needs one)."""
+    gt = true_boxes(seq)
+    if len(gt) < 2:
+        raise ValueError(f"sequence {where(seq)}: {len(gt)} frame(s); a run needs at least 2")
+    if not ev.has_ground_truth(gt[0])[0]:
+        raise ValueError(f"sequence {where(seq)}: no usable true box in the first frame")
+    return gt[0]
+
+
+def protocol_runs(seq: Sequence, protocol: str) -> list[Run]:
+    """The runs `protocol` ('ope', 'tre' or 'sre') makes on one sequence."""
+    if protocol == "ope":
+        return [Run(seq, 0, _first_box(seq), "first")]
+    if protocol == "tre":
+        gt = true_boxes(seq)
+        try:
+            starts = tre_start_frames(gt)
+        except ValueError as error:
+            raise ValueError(f"sequence {where(seq)}: {error}") from None
+        return [Run(seq, s, gt[s], f"start {s}") for s in starts]
+    if protocol == "sre":
+        first, size = _first_box(seq), frame_size(seq)
+        return [Run(seq, 0, sre_box(first, shift, size), shift) for shift in SRE_SHIFTS]
+    raise ValueError(f"unknown OTB protocol {protocol!r}; choose from {', '.join(PROTOCOLS)}")
+
+
+# ----------------------------------------------------------------------------- tracking
+
+
+def track_sequences(
+    tracker: Tracker, jobs: list[tuple[list, np.ndarray]]
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Boxes and seconds per frame for each (frames, first box) job: the one place runs are tracked.
+
+    A batched tracker (many runs as one batch) plugs in here: if the tracker has its own
+    `track_sequences(jobs) -> list of (N, 4) boxes`, it is used and its time shared out per frame.
+    """
+    batched = getattr(tracker, "track_sequences", None)
+    if batched is None:
+        return [tracker.track(frames, box) for frames, box in jobs]
+    start = time.perf_counter()
+    all_boxes = batched(jobs)
+    per_frame = (time.perf_counter() - start) / max(1, sum(len(f) for f, _ in jobs))
+    return [(np.asarray(b, np.float64), np.full(len(b), per_frame)) for b in all_boxes]
+
+
+def evaluate_protocol(
+    tracker: Tracker, sequences: Iterable[Sequence], protocol: str, name: str | None = None
+) -> list[ev.SequenceResult]:
+    """Run one OTB protocol: one `SequenceResult` per run, named '<sequence>@<run label>'.
+
+    Identical runs (TRE's repeated starts) are tracked once: the trackers are deterministic.
+    """
+    name = name or getattr(tracker, "name", None) or type(tracker).__name__
+    runs = [run for seq in sequences for run in protocol_runs(seq, protocol)]
+    unique: dict[tuple, int] = {}
+    for run in runs:
+        unique.setdefault((id(run.sequence), run.start, tuple(run.box)), len(unique))
+    jobs = [None] * len(unique)
+    for run in runs:
+        jobs[unique[id(run.sequence), run.start, tuple(run.box)]] = (
+            run.sequence.frames[run.start :], run.box)  # fmt: skip
+    tracked = track_sequences(tracker, jobs)
+    results = []
+    for run in runs:
+        boxes, times = tracked[unique[id(run.sequence), run.start, tuple(run.box)]]
+        gt = true_boxes(run.sequence)[run.start :]
+        attributes = list(run.sequence.attributes)
+        results.append(ev.SequenceResult(name, run.name, boxes, gt, times, attributes))
+    return results
+
+
+# ----------------------------------------------------------------------------- scores
+
+
+def sequence_of(result: ev.SequenceResult) -> str:
+    """The sequence a run's result belongs to: its name before the '@'."""
+    return result.sequence.rsplit("@", 1)[0]
+
+
+def summarize_runs(results: list[ev.SequenceResult]) -> ev.TrackerSummary:
+    """One tracker's scores, OTB's way: the runs of a sequence pooled, then sequences averaged."""
+    if not results:
+        raise ValueError("no run results to summarize")
+    by_sequence: dict[str, list[ev.SequenceResult]] = {}
+    for r in results:
+        by_sequence.setdefault(sequence_of(r), []).append(r)
+    ious = [np.concatenate([r.ious for r in runs]) for runs in by_sequence.values()]
+    errors = [np.concatenate([r.center_errors for r in runs]) for runs in by_sequence.values()]
+    succ = np.mean([ev.success_curve(v) for v in ious], axis=0)
+    prec = np.mean([ev.precision_curve(v) for v in errors], axis=0)
+    pooled = np.concatenate(ious)
+    frames = sum(len(r.times) for r in results)
+    seconds = sum(float(r.times.sum()) for r in results)
+    return ev.TrackerSummary(
+        tracker=results[0].tracker,
+        sequences=len(by_sequence),
+        frames=frames,
+        success_curve=succ,
+        precision_curve=prec,
+        auc=ev.area_under_curve(succ),
+        precision20=float(prec[20]),
+        ao=ev.average_overlap(pooled),
+        sr50=ev.success_rate(pooled, 0.5),
+        sr75=ev.success_rate(pooled, 0.75),
+        fps=frames / seconds if seconds > 0 else float("nan"),
+    )
+
+
+def summarize_protocol(results: Iterable[ev.SequenceResult]) -> list[ev.TrackerSummary]:
+    """One summary per tracker found in the results, in the order they first appear."""
+    groups: dict[str, list[ev.SequenceResult]] = {}
+    for r in results:
+        groups.setdefault(r.tracker, []).append(r)
+    return [summarize_runs(group) for group in groups.values()]
+
+
+def format_protocol_table(summaries: dict[str, list[ev.TrackerSummary]], digits: int = 3) -> str:
+    """Success AUC (and precision@20) per tracker and protocol, as one markdown table."""
+    protocols = list(summaries)
+    trackers = list(dict.fromkeys(s.tracker for group in summaries.values() for s in group))
+    found = {(p, s.tracker): s for p, group in summaries.items() for s in group}
+    header = ["tracker", *(f"{p.upper()} AUC" for p in protocols),
+              *(f"{p.upper()} prec@20" for p in protocols)]  # fmt: skip
+    rows = []
+    for t in trackers:
+        cells = [found.get((p, t)) for p in protocols]
+        rows.append([
+            t,
+            *(f"{s.auc:.{digits}f}" if s else "-" for s in cells),
+            *(f"{s.precision20:.{digits}f}" if s else "-" for s in cells),
+        ])  # fmt: skip
+    return ev._markdown(header, rows)
+
+
+def plot_protocols(summaries: dict[str, list[ev.TrackerSummary]]) -> Figure:
+    """The slides' Fig. 3: a success plot per protocol, a curve per tracker, AUC in the legend."""
+    fig = Figure(figsize=(5 * len(summaries), 4.3), layout="constrained")
+    axes = fig.subplots(1, len(summaries), squeeze=False)[0]
+    for ax, (protocol, group) in zip(axes, summaries.items(), strict=True):
+        ev.plot_success(group, ax=ax, title=f"Success plots of {protocol.upper()}")
+    return fig

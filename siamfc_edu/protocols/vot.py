@@ -1,0 +1,405 @@
+"""VOT's supervised protocol (Kristan et al., VOT 2015), as in the slides' Table 2.
+
+The tracker starts from the first frame's region. When its box stops overlapping the true region
+(overlap 0: a **failure**) the run records the failure, skips 4 frames and re-initialises the
+tracker on the 5th frame after it from that frame's true region. Then:
+
+* **accuracy**: the mean overlap of the tracked frames, leaving out the 10 frames from each
+  (re-)initialisation on (its burn-in: a fresh tracker is trivially right there) and the failures;
+* **failures**: how many times the tracker was re-initialised (robustness);
+* **expected average overlap** (EAO): cut each run into segments, from each (re-)initialisation
+  to the next failure (its overlaps then padded with zeros: a failed tracker overlaps nothing) or
+  to the end of the sequence. Φ(N) is the mean, over the segments, of the average overlap of
+  frames 1..N after the initialisation (a segment that reached the sequence's end before N frames
+  without failing is left out of Φ(N)); EAO is the mean of Φ(N) over N in [108, 371] for VOT-2015,
+  the lengths typical of its sequences.
+
+Overlaps are between the true region, a polygon of 4 corners (VOT's rotated boxes), and the
+tracker's axis-aligned box, both clipped to the frame, computed exactly (`region_overlap`).
+The tracker is initialised with the polygon's axis-aligned box of the same area
+(`vot_polygon_to_box`, the authors' get_axis_aligned_BB). A box with NaN or no area overlaps
+nothing, so it is a failure, never an error. As in the VOT toolkit (and got10k's `ExperimentVOT`),
+a deterministic tracker is run once per sequence.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from .. import evaluate as ev
+from ..data.layouts.vot import read_vot, read_vot_regions, vot_polygon_to_box
+from ..data.sequence import Sequence
+from ..images import read_image
+from ..interface import Tracker
+from .otb import frame_size, where
+
+SKIP_FRAMES = 5  # re-initialise this many frames after a failure
+BURN_IN = 10  # frames from each (re-)initialisation left out of accuracy
+VOT2015_INTERVAL = (108, 371)  # the sequence lengths EAO averages over (VOT-2015)
+
+# the VOT toolkit's codes for frames without a box in a result file
+SKIPPED, INITIALISED, FAILED = 0, 1, 2
+TRACKED = 3  # a frame with a box (written as the box itself)
+
+# The slides' Table 2 (VOT-15): accuracy, failures, expected average overlap, speed (fps)
+PAPER_VOT15 = {
+    "MDNet (VOT-15 winner)": (0.5620, 46, 0.3575, "1"),
+    "SiamFC-3s (paper)": (0.5335, 84, 0.2889, "86"),
+    "SiamFC 5 scales (paper)": (0.5240, 87, 0.2743, "58"),
+}
+
+# ----------------------------------------------------------------------------- overlap
+
+
+def polygon_area(points: np.ndarray) -> float:
+    """Area of a simple polygon (K, 2) by the shoelace formula."""
+    if len(points) < 3:
+        return 0.0
+    x, y = points[:, 0], points[:, 1]
+    return 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+
+
+def clip_polygon(points: np.ndarray, x1: float, y1: float, x2: float, y2: float) -> np.ndarray:
+    """Sutherland-Hodgman: the part of a polygon (K, 2) inside the rectangle [x1, x2] x [y1, y2]."""
+    for axis, edge, inside_below in ((0, x1, False), (0, x2, True), (1, y1, False), (1, y2, True)):
+        kept = []
+        for p, q in zip(points, np.roll(points, -1, axis=0), strict=True):
+            p_in = p[axis] <= edge if inside_below else p[axis] >= edge
+            q_in = q[axis] <= edge if inside_below else q[axis] >= edge
+            if p_in:
+                kept.append(p)
+            if p_in != q_in:  # the side crosses the edge: keep the crossing point
+                kept.append(p + (edge - p[axis]) / (q[axis] - p[axis]) * (q - p))
+        points = np.array(kept, dtype=np.float64).reshape(-1, 2)
+        if len(points) == 0:
+            break
+    return points
+
+
+def region_overlap(region: object, box: object, size: tuple[int, int]) -> float:
+    """IoU of a true polygon (8 values) and a box [x, y, w, h], both clipped to the frame.
+
+    NaN when the true region is unknown; 0 for a box with NaN or without area (a failure).
+    """
+    polygon = np.asarray(region, np.float64).reshape(-1, 2)
+    b = np.asarray(box, np.float64).reshape(-1)
+    if not np.all(np.isfinite(polygon)):
+        return float("nan")
+    if b.size != 4 or not np.all(np.isfinite(b)) or b[2] <= 0 or b[3] <= 0:
+        return 0.0
+    width, height = size
+    truth = clip_polygon(polygon, 0, 0, width, height)
+    bx1, by1 = max(b[0], 0.0), max(b[1], 0.0)
+    bx2, by2 = min(b[0] + b[2], width), min(b[1] + b[3], height)
+    if bx2 <= bx1 or by2 <= by1:
+        return 0.0
+    intersection = polygon_area(clip_polygon(truth, bx1, by1, bx2, by2))
+    union = polygon_area(truth) + (bx2 - bx1) * (by2 - by1) - intersection
+    return float(np.clip(intersection / union, 0.0, 1.0)) if union > 0 else 0.0
+
+
+# ----------------------------------------------------------------------------- data
+
+
+@dataclass
+class VOTSequence:
+    """A VOT sequence: the `Sequence` (axis-aligned boxes) and its true polygons (N, 8)."""
+
+    sequence: Sequence
+    polygons: np.ndarray  # NaN rows where the reader found the region unusable
+
+    @property
+    def name(self) -> str:
+        """The sequence's name."""
+        return self.sequence.name
+
+
+def read_vot_set(root: str | Path) -> list[VOTSequence]:
+    """A VOT root read with its polygons kept (`read_vot` gives the boxes and frames)."""
+    root = Path(root)
+    out = []
+    for seq in read_vot(root):
+        polygons = read_vot_regions(root / seq.name)
+        if seq.absent is not None:
+            polygons[np.asarray(seq.absent, bool)] = np.nan
+        out.append(VOTSequence(seq, polygons))
+    return out
+
+
+def as_vot_sequence(seq: Sequence) -> VOTSequence:
+    """An OTB-style sequence for the VOT protocol: its boxes as 4-corner polygons."""
+    b = seq.boxes.copy()
+    if seq.absent is not None:
+        b[np.asarray(seq.absent, bool)] = np.nan
+    x, y, w, h = b.T
+    polygons = np.stack([x, y, x + w, y, x + w, y + h, x, y + h], axis=1)
+    return VOTSequence(seq, polygons)
+
+
+# ----------------------------------------------------------------------------- the protocol
+
+
+@dataclass
+class SupervisedRun:
+    """One tracker on one sequence under the supervised protocol: what happened in each frame."""
+
+    tracker: str
+    sequence: str
+    states: np.ndarray  # (N,) SKIPPED, INITIALISED, FAILED or TRACKED
+    boxes: np.ndarray  # (N, 4) the tracker's boxes (NaN where it gave none)
+    overlaps: np.ndarray  # (N,) overlap with the true polygon (NaN where not tracked or unknown)
+    times: np.ndarray  # (N,) seconds (NaN for skipped frames)
+
+    @property
+    def failures(self) -> int:
+        """How many times the tracker failed (and was re-initialised, if frames were left)."""
+        return int(np.sum(self.states == FAILED))
+
+    def accuracy_mask(self, burn_in: int = BURN_IN) -> np.ndarray:
+        """(N,) True for the frames accuracy averages: tracked, known truth, past the burn-in."""
+        mask = (self.states == TRACKED) & np.isfinite(self.overlaps)
+        for i in np.flatnonzero(self.states == INITIALISED):
+            mask[i : i + burn_in] = False
+        return mask
+
+    @property
+    def accuracy(self) -> float:
+        """Mean overlap over the frames of `accuracy_mask` (NaN if there is none)."""
+        mask = self.accuracy_mask()
+        return float(np.mean(self.overlaps[mask])) if mask.any() else float("nan")
+
+    def segments(self) -> list[tuple[np.ndarray, bool]]:
+        """(overlaps from an initialisation up to the next failure or the end, whether it failed).
+
+        The initialisation frame's overlap is 1; frames with unknown truth are left out.
+        """
+        out = []
+        inits = list(np.flatnonzero(self.states == INITIALISED))
+        for k, start in enumerate(inits):
+            end = inits[k + 1] if k + 1 < len(inits) else len(self.states)
+            failed = np.flatnonzero(self.states[start:end] == FAILED)
+            stop = start + failed[0] if len(failed) else end
+            o = self.overlaps[start:stop].copy()
+            o[0] = 1.0
+            out.append((o[np.isfinite(o)], bool(len(failed))))
+        return out
+
+    @property
+    def fps(self) -> float:
+        """Frames the tracker saw per second (skipped frames excluded)."""
+        seen = np.isfinite(self.times)
+        seconds = float(np.sum(self.times[seen]))
+        return int(seen.sum()) / seconds if seconds > 0 else float("nan")
+
+
+def _frame(frame: object) -> np.ndarray:
+    """A frame as an RGB array (paths are read)."""
+    return frame if isinstance(frame, np.ndarray) else read_image(frame)
+
+
+def run_supervised(
+    tracker: Tracker, vot_seq: VOTSequence, name: str | None = None,
+    skip: int = SKIP_FRAMES,
+) -> SupervisedRun:  # fmt: skip
+    """Track one sequence, re-initialising `skip` frames after each failure (overlap 0)."""
+    name = name or getattr(tracker, "name", None) or type(tracker).__name__
+    seq, polygons = vot_seq.sequence, vot_seq.polygons
+    n = len(seq)
+    if len(polygons) != n:
+        raise ValueError(f"sequence {where(seq)}: {len(polygons)} regions for {n} frames")
+    known = np.all(np.isfinite(polygons), axis=1)
+    if not known.any():
+        raise ValueError(f"sequence {where(seq)}: no frame has a usable true region")
+    size = frame_size(seq)
+    states = np.full(n, SKIPPED)
+    boxes = np.full((n, 4), np.nan)
+    overlaps = np.full(n, np.nan)
+    times = np.full(n, np.nan)
+    next_init = int(np.argmax(known))  # the first frame with a true region
+    tracking = False
+    for f in range(n):
+        if not tracking and (f < next_init or not known[f]):
+            continue  # skipped: waiting to re-initialise (on a frame with a known region)
+        image = _frame(seq.frames[f])
+        start = time.perf_counter()
+        if not tracking:
+            box = vot_polygon_to_box(polygons[f])
+            tracker.init(image, box)
+            times[f] = time.perf_counter() - start
+            states[f], boxes[f], tracking = INITIALISED, box, True
+            continue
+        box = np.asarray(tracker.update(image), np.float64).reshape(-1)
+        times[f] = time.perf_counter() - start
+        if box.size != 4:
+            raise ValueError(f"tracker {name} returned {box.size} values in frame {f}, not 4")
+        boxes[f], overlaps[f] = box, region_overlap(polygons[f], box, size)
+        if overlaps[f] <= 0:  # NaN truth is not a failure: it cannot be judged
+            states[f], tracking, next_init = FAILED, False, f + skip
+        else:
+            states[f] = TRACKED
+    return SupervisedRun(name, seq.name, states, boxes, overlaps, times)
+
+
+def evaluate_supervised(
+    tracker: Tracker, sequences: Iterable[VOTSequence], name: str | None = None
+) -> list[SupervisedRun]:
+    """The supervised protocol on every sequence: one run each (the trackers are deterministic)."""
+    return [run_supervised(tracker, s, name) for s in sequences]
+
+
+# ----------------------------------------------------------------------------- EAO
+
+
+def eao_curve(segments: list[tuple[np.ndarray, bool]], length: int = 0) -> np.ndarray:
+    """Φ(N) for N = 0 .. max(longest segment, length) - 1 (the VOT toolkit's EAO curve; Φ(0) NaN).
+
+    Φ(N): over the segments that failed or lasted more than N frames, the mean of each one's
+    average overlap of frames 1..N after its initialisation, a failed one padded with zeros (as
+    far as needed: a failed tracker never recovers). NaN where no segment counts.
+    """
+    if not segments:
+        raise ValueError("no segments: run the supervised protocol on at least one sequence")
+    longest = max(length, *(len(o) for o, _ in segments))
+    padded = np.zeros((len(segments), longest))
+    counted = np.zeros((len(segments), longest), bool)
+    for i, (o, failed) in enumerate(segments):
+        padded[i, : len(o)] = o
+        counted[i] = True if failed else np.arange(longest) < len(o)
+    lengths = np.arange(1, longest)
+    average = np.cumsum(padded[:, 1:], axis=1) / lengths  # average overlap of frames 1..N
+    active = counted[:, 1:]
+    curve = np.full(longest, np.nan)
+    with np.errstate(invalid="ignore"):
+        curve[1:] = np.sum(average * active, axis=0) / np.sum(active, axis=0)
+    return curve
+
+
+def expected_average_overlap(curve: np.ndarray, interval: tuple[int, int] = VOT2015_INTERVAL
+                             ) -> float:  # fmt: skip
+    """EAO: the mean of the EAO curve over the sequence lengths N in `interval` (inclusive)."""
+    low, high = interval
+    if not 1 <= low <= high:
+        raise ValueError(f"an EAO interval needs 1 <= low <= high, got {interval}")
+    values = curve[low : high + 1]
+    if len(values) < high - low + 1 or np.isnan(values).any():
+        raise ValueError(
+            f"EAO over N in [{low}, {high}]: no segment reaches N = {high} frames (the sequences "
+            "are shorter): use longer sequences, or an interval from eao_interval()"
+        )
+    return float(np.mean(values))
+
+
+def eao_interval(lengths: Iterable[int], mass: float = 0.5) -> tuple[int, int]:
+    """The lengths EAO averages over, as Kristan et al. chose VOT-2015's [108, 371].
+
+    A kernel density of the sequence lengths (Gaussian, Silverman's bandwidth, at least 1 frame);
+    the interval grows from its peak, on the denser side each time, until it holds `mass` of it.
+    Capped at the longest length - 1 (the EAO curve's last point).
+    """
+    n = np.asarray(list(lengths), np.float64)
+    if len(n) == 0 or n.max() < 3:
+        raise ValueError("eao_interval needs sequence lengths of at least 3 frames")
+    bandwidth = max(1.06 * n.std() * len(n) ** -0.2, 1.0)
+    grid = np.arange(1, int(n.max()))
+    density = np.exp(-0.5 * ((grid[:, None] - n[None, :]) / bandwidth) ** 2).sum(axis=1)
+    density /= density.sum()
+    lo = hi = int(np.argmax(density))
+    while density[lo : hi + 1].sum() < mass:
+        left = density[lo - 1] if lo > 0 else -1.0
+        right = density[hi + 1] if hi + 1 < len(grid) else -1.0
+        lo, hi = (lo - 1, hi) if left >= right else (lo, hi + 1)
+    return int(grid[lo]), int(grid[hi])
+
+
+# ----------------------------------------------------------------------------- Table 2
+
+
+@dataclass
+class VOTSummary:
+    """One tracker's supervised scores over a set: Table 2's columns."""
+
+    tracker: str
+    sequences: int
+    accuracy: float  # mean overlap of all scored frames, pooled (as the toolkits average)
+    failures: int  # total over the sequences
+    eao: float
+    interval: tuple[int, int]
+    fps: float
+    curve: np.ndarray  # the EAO curve
+
+
+def summarize_supervised(
+    runs: list[SupervisedRun], interval: tuple[int, int] | None = None
+) -> list[VOTSummary]:
+    """Table 2's numbers per tracker; `interval` None: VOT-2015's if the sequences are long
+    enough, else the one `eao_interval` estimates from their lengths."""
+    groups: dict[str, list[SupervisedRun]] = {}
+    for r in runs:
+        groups.setdefault(r.tracker, []).append(r)
+    if interval is None:
+        lengths = [len(r.states) for r in runs]
+        interval = VOT2015_INTERVAL if max(lengths) > VOT2015_INTERVAL[1] else eao_interval(lengths)
+    out = []
+    for tracker, group in groups.items():
+        scored = np.concatenate([r.overlaps[r.accuracy_mask()] for r in group])
+        curve = eao_curve([s for r in group for s in r.segments()], interval[1] + 1)
+        seen = np.concatenate([r.times[np.isfinite(r.times)] for r in group])
+        out.append(VOTSummary(
+            tracker=tracker,
+            sequences=len(group),
+            accuracy=float(np.mean(scored)) if len(scored) else float("nan"),
+            failures=sum(r.failures for r in group),
+            eao=expected_average_overlap(curve, interval),
+            interval=interval,
+            fps=len(seen) / float(seen.sum()) if seen.sum() > 0 else float("nan"),
+            curve=curve,
+        ))  # fmt: skip
+    return out
+
+
+def format_vot_table(summaries: list[VOTSummary], paper: bool = True) -> str:
+    """Table 2's layout (tracker, accuracy, # failures, overlap, speed), the paper's rows first."""
+    header = ["tracker", "accuracy", "# failures", "overlap (EAO)", "speed (fps)", "data"]
+    rows = []
+    if paper:
+        rows += [[name, f"{a:.4f}", str(f), f"{e:.4f}", fps, "VOT-15, 60 sequences"]
+                 for name, (a, f, e, fps) in PAPER_VOT15.items()]  # fmt: skip
+    for s in summaries:
+        rows.append([
+            s.tracker, f"{s.accuracy:.4f}", str(s.failures), f"{s.eao:.4f}", f"{s.fps:.1f}",
+            f"{s.sequences} sequences, EAO N in [{s.interval[0]}, {s.interval[1]}]",
+        ])  # fmt: skip
+    return ev._markdown(header, rows)
+
+
+def format_sequence_table(runs: list[SupervisedRun]) -> str:
+    """Accuracy and failures per sequence (rows) and tracker (columns)."""
+    trackers = list(dict.fromkeys(r.tracker for r in runs))
+    found = {(r.sequence, r.tracker): r for r in runs}
+    sequences = list(dict.fromkeys(r.sequence for r in runs))
+    rows = [[s, *(f"{found[s, t].accuracy:.3f} / {found[s, t].failures}"
+                  if (s, t) in found else "-" for t in trackers)] for s in sequences]  # fmt: skip
+    return ev._markdown(["sequence (accuracy / failures)", *trackers], rows)
+
+
+def plot_eao(summaries: list[VOTSummary], ax: Axes | None = None) -> Figure:
+    """The EAO curves Φ(N), the averaging interval shaded, EAO in the legend."""
+    if ax is None:
+        ax = Figure(figsize=(6, 4.2), layout="constrained").add_subplot()
+    for s in sorted(summaries, key=lambda s: s.eao, reverse=True):
+        ax.plot(np.arange(len(s.curve)), s.curve, label=f"{s.tracker} [{s.eao:.3f}]")
+    if summaries:
+        low, high = summaries[0].interval
+        ax.axvspan(low - 0.5, high + 0.5, color="gray", alpha=0.2, label="EAO interval")
+    ax.set(xlabel="sequence length N (frames)", ylabel="expected average overlap Φ(N)",
+           ylim=(0, 1.02), title="Expected average overlap (VOT supervised)")  # fmt: skip
+    ax.grid(True, alpha=0.4)
+    ax.legend(loc="upper right")
+    return ax.figure
