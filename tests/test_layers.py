@@ -34,6 +34,7 @@ LAYER = {
     "checks": 6,
     "exercises": 6,
     "cli": 7,
+    "trax": 7,  # like the cli, a tool on top: the VOT toolkit's entry point (siamfc-edu-vot)
 }
 # Beyond the order: what the evaluation code may not touch (its metrics serve any tracker).
 FORBIDDEN = {
