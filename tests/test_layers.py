@@ -23,7 +23,9 @@ LAYER = {
     "losses": 2,
     "interface": 2,
     "model": 3,
+    "device_crops": 3,  # the crops and upsampling as batched tensor ops (uses crops)
     "tracker": 4,
+    "fast_tracker": 4.5,  # the tracker on the device, batched (uses tracker's pieces)
     "baselines": 4,
     "data": 4,
     "evaluate": 5,

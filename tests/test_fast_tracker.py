@@ -1,0 +1,207 @@
+"""The fast tracker gives the reference tracker's boxes: on the host path, on the device path
+(forced on the CPU) and batched over many sequences; its pieces equal the reference's pieces."""
+
+import numpy as np
+import pytest
+import torch
+
+from siamfc_edu import SiamFCTracker
+from siamfc_edu.crops import crop_and_resize
+from siamfc_edu.data import read_video, render_video
+from siamfc_edu.device_crops import crop_batch, crop_windows, frames_to_device, upsample_maps
+from siamfc_edu.fast_tracker import (
+    FastSiamFCTracker,
+    correlate_per_sequence,
+    fold_batch_norm,
+    to_host,
+    track_sequences,
+)
+from siamfc_edu.head import cross_correlation
+from siamfc_edu.images import mean_color
+from siamfc_edu.model import build_model
+from siamfc_edu.tracker import upsample
+
+CARPHONE_BOX = [63, 42, 42, 54]
+
+
+@pytest.fixture(scope="module")
+def carphone() -> list[np.ndarray]:
+    return list(read_video("carphone_pristine"))
+
+
+@pytest.fixture(scope="module")
+def generated() -> list[tuple[list[np.ndarray], np.ndarray]]:
+    """Three short held-out generated evaluation sequences: (frames, first box)."""
+    runs = []
+    for seed in range(3):
+        video = render_video(np.random.default_rng(1000 + seed), 20, held_out=True)
+        runs.append((video.frames, video.boxes[0][0]))
+    return runs
+
+
+@pytest.fixture(scope="module")
+def reference() -> SiamFCTracker:
+    return SiamFCTracker.from_weights(device="cpu")
+
+
+def fast(ops: str | None = None, **kwargs) -> FastSiamFCTracker:
+    tracker = FastSiamFCTracker.from_weights(device="cpu", **kwargs)
+    if ops:
+        tracker.batch.ops = ops
+    return tracker
+
+
+# ----------------------------------------------------------------------------- the pieces
+
+
+def test_device_crops_equal_opencv_crops_bit_for_bit():
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 256, (60, 90, 3), dtype=np.uint8), np.full((40, 30, 3), 7, np.uint8)]
+    frames[1][5:20, 3:9] = 200
+    batch = frames_to_device(frames, torch.device("cpu"))
+    sizes = torch.tensor([f.shape[:2] for f in frames])
+    centers = np.array([[45.3, -8.0], [14.5, 19.7]])  # the first square leaves its frame
+    sides = np.array([[1.0, 127.0, 254.0], [33.4, 255.0, 510.0]])  # 1 px, 2x down, same size
+    for out_size in (127, 255):
+        got = crop_batch(batch, sizes, crop_windows(centers, sides), out_size)
+        got = got.permute(0, 2, 3, 1).numpy()
+        for i, (frame, center, side) in enumerate(
+            (f, c, s) for f, c, row in zip(frames, centers, sides, strict=True) for s in row
+        ):
+            want = crop_and_resize(frame, center, side, out_size, mean_color(frame))
+            np.testing.assert_array_equal(got[i], want, err_msg=f"crop {i}, out {out_size}")
+
+
+def test_bicubic_upsampling_on_the_device_matches_opencv():
+    scores = torch.randn(2, 3, 17, 17) * 5
+    want = upsample(scores.reshape(6, 17, 17).numpy(), 272).reshape(2, 3, 272, 272)
+    np.testing.assert_allclose(upsample_maps(scores, 272).numpy(), want, atol=1e-5)
+
+
+def test_folded_batch_norm_equals_the_network_it_folds():
+    torch.manual_seed(0)
+    backbone = build_model().backbone
+    for m in backbone.modules():  # batch norms with statistics of their own
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-1, 1)
+            m.running_var.uniform_(0.5, 2)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-0.5, 0.5)
+    backbone.eval()
+    x = torch.rand(2, 3, 127, 127) * 255
+    with torch.no_grad():
+        want, got = backbone(x), fold_batch_norm(backbone)(x)
+    torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4 * want.abs().max().item())
+
+
+def test_correlation_per_sequence_equals_one_sequence_at_a_time():
+    kernels, x = torch.randn(4, 8, 6, 6), torch.randn(12, 8, 22, 22)
+    got = correlate_per_sequence(kernels, x)
+    assert got.shape == (4, 3, 17, 17)
+    for b in range(4):
+        want = cross_correlation(kernels[b : b + 1], x[3 * b : 3 * b + 3])[:, 0]
+        torch.testing.assert_close(got[b], want, rtol=1e-5, atol=1e-4)
+
+
+# ----------------------------------------------------------------------------- whole tracks
+
+
+def test_fast_tracker_gives_the_reference_boxes_on_every_frame_of_carphone(carphone, reference):
+    want, _ = reference.track(carphone, CARPHONE_BOX)
+    got, _ = fast().track(carphone, CARPHONE_BOX)
+    assert np.abs(got - want).max() <= 1.0  # measured: 0 (the same arithmetic on the CPU)
+
+
+@pytest.mark.parametrize("ops", ["host", "device"])
+def test_fast_tracker_gives_the_reference_boxes_on_generated_sequences(generated, reference, ops):
+    tracker = fast(ops)
+    for frames, box in generated:
+        want, _ = reference.track(frames, box)
+        got, _ = tracker.track(frames, box)
+        assert np.abs(got - want).max() <= 1.0
+
+
+def test_the_device_path_gives_the_reference_boxes_on_carphone(carphone, reference):
+    frames = carphone[:30]  # the device path on the CPU is slow: a part of the clip
+    want, _ = reference.track(frames, CARPHONE_BOX)
+    got, _ = fast("device").track(frames, CARPHONE_BOX)
+    assert np.abs(got - want).max() <= 1.0
+
+
+@pytest.mark.parametrize("ops", ["host", "device"])
+def test_batched_tracking_equals_tracking_one_by_one(carphone, generated, ops):
+    runs = [
+        (carphone[:12], CARPHONE_BOX),  # 176 x 144 frames beside 320 x 240 ones
+        (generated[0][0][:9], generated[0][1]),
+        (carphone[40:41], [60, 40, 40, 50]),  # a single frame: only the given box
+        (generated[1][0][:15], generated[1][1]),
+        (generated[2][0][:6], generated[2][1]),
+    ]
+    tracker = fast(ops)
+    one_by_one = [tracker.track(frames, box)[0] for frames, box in runs]
+    batched = track_sequences(tracker, runs, batch=3)
+    for (boxes, times), want in zip(batched, one_by_one, strict=True):
+        assert boxes.shape == want.shape and times.shape == (len(want),)
+        np.testing.assert_allclose(boxes, want, atol=1e-4, rtol=0)
+
+
+def test_track_sequences_takes_the_reference_tracker_too(carphone, reference):
+    ((boxes, _),) = track_sequences(reference, [(carphone[:5], CARPHONE_BOX)], batch=4)
+    np.testing.assert_allclose(boxes, reference.track(carphone[:5], CARPHONE_BOX)[0], atol=1e-4)
+
+
+def test_mixed_precision_stays_close(carphone, reference):
+    want, _ = reference.track(carphone[:8], CARPHONE_BOX)
+    got, _ = fast(mixed_precision=True).track(carphone[:8], CARPHONE_BOX)
+    assert np.abs(got - want).mean() <= 2.0
+
+
+def test_step_gives_the_reference_track_step(carphone, reference):
+    tracker = fast("device")
+    tracker.init(carphone[0], CARPHONE_BOX)
+    reference.init(carphone[0], CARPHONE_BOX)
+    step, want = to_host(tracker.step(carphone[1])), reference.step(carphone[1])
+    np.testing.assert_array_equal(step.search_crops, want.search_crops)
+    for name in ("raw_scores", "upsampled", "penalised", "normalised", "windowed"):
+        got_map, want_map = getattr(step, name), getattr(want, name)
+        np.testing.assert_allclose(got_map, want_map, atol=1e-5 * np.abs(want_map).max())
+    assert (step.best_scale, step.peak) == (want.best_scale, want.peak)
+    for name in ("search_sides", "displacement_frame", "center", "box"):
+        np.testing.assert_allclose(getattr(step, name), getattr(want, name))
+    assert tracker.update(carphone[2]).shape == (4,)
+    assert tracker.exemplar.shape == (127, 127, 3)
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+def test_bad_input_is_refused_like_the_reference(carphone):
+    tracker = fast()
+    with pytest.raises(RuntimeError, match="no target yet: call init"):
+        tracker.update(carphone[0])
+    with pytest.raises(ValueError, match="zero or negative size"):
+        tracker.init(carphone[0], [10, 10, 0, 5])
+    with pytest.raises(ValueError, match="lies outside the 176x144 frame"):
+        tracker.init(carphone[0], [500, 10, 20, 20])
+    tracker.init(carphone[0], CARPHONE_BOX)
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        tracker.init(carphone[0], [np.nan, 1, 2, 3])
+    assert tracker.update(carphone[1]).shape == (4,)  # the failed init kept the target
+    with pytest.raises(ValueError, match="uint8"):
+        tracker.update(carphone[1].astype(np.float32))
+    with pytest.raises(ValueError, match="the frame is 88x72 but the sequence started at 176x144"):
+        tracker.update(carphone[1][::2, ::2])
+    with pytest.raises(ValueError, match="ops must be one of"):
+        FastSiamFCTracker(device="cpu", ops="gpu")
+
+
+def test_track_sequences_refuses_bad_runs(carphone):
+    tracker = fast()
+    with pytest.raises(ValueError, match="batch must be at least 1"):
+        track_sequences(tracker, [(carphone[:2], CARPHONE_BOX)], batch=0)
+    with pytest.raises(ValueError, match="run 1 has no frames"):
+        track_sequences(tracker, [(carphone[:2], CARPHONE_BOX), ([], CARPHONE_BOX)])
+    with pytest.raises(ValueError, match="need a SiamFCTracker or FastSiamFCTracker"):
+        track_sequences(object(), [(carphone[:2], CARPHONE_BOX)])
+    with pytest.raises(ValueError, match="zero or negative size"):
+        track_sequences(tracker, [(carphone[:2], [1, 1, -3, 4])])
