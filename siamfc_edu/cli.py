@@ -285,6 +285,18 @@ def evaluation_sequences(root: str | Path) -> list:
     return read_otb(root / "OTB" if (root / "OTB").is_dir() else root)
 
 
+def siamfc_for_evaluation(args: argparse.Namespace):
+    """The SiamFC tracker to evaluate: with --batch N, N runs tracked at once, same boxes."""
+    if args.batch < 1:
+        raise ValueError(f"--batch {args.batch}: give at least 1 run at a time")
+    tracker = make_tracker(args.weights, args.preset, args.device)
+    if args.batch == 1:
+        return tracker
+    from .fast_tracker import BatchedTracker
+
+    return BatchedTracker(tracker, args.batch)
+
+
 def cmd_evaluate(args: argparse.Namespace) -> None:
     """Run every tracker on every sequence; print the tables, write them and the plots to --out."""
     if args.protocol != "ope":  # the paper's OTB / VOT protocols: cmd_evaluate_protocols
@@ -296,7 +308,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     from . import baselines, evaluate
 
     makers = {
-        "siamfc": lambda: make_tracker(args.weights, args.preset, args.device),
+        "siamfc": lambda: siamfc_for_evaluation(args),
         "ncc": baselines.NCCTracker,
         "mil": baselines.MILTracker,
     }
@@ -349,7 +361,7 @@ def cmd_evaluate_protocols(args: argparse.Namespace) -> None:
     from .protocols import report, vot
 
     makers = {
-        "siamfc": lambda: make_tracker(args.weights, args.preset, args.device),
+        "siamfc": lambda: siamfc_for_evaluation(args),
         "ncc": baselines.NCCTracker,
         "mil": baselines.MILTracker,
     }
@@ -455,6 +467,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder for results.txt, results.csv and the plots (default: ./evaluation/)",
     )
     evaluate.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    evaluate.add_argument(
+        "--batch",
+        type=int,
+        default=1,
+        help="SiamFC only: track this many runs at once in one batch (same boxes; pays on a GPU)",
+    )
     evaluate.add_argument(
         "--protocol",
         default="ope",

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import csv
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -216,6 +216,42 @@ def first_true_box(gt: np.ndarray) -> int:
     return int(known[0])
 
 
+def track_runs(
+    tracker: Tracker, runs: list[tuple[list, np.ndarray]]
+) -> list[tuple[np.ndarray, np.ndarray] | Exception]:
+    """Each (frames, first box) run's (boxes, seconds), or the data error that stopped it.
+
+    The one place runs are tracked. A batched tracker (`fast_tracker.BatchedTracker`) has a
+    `track_sequences(runs)` that tracks them together; when a run's bad frame stops that batch,
+    the runs are tracked again one by one, so the error is that run's alone.
+    """
+    batched = getattr(tracker, "track_sequences", None)
+    if batched is not None:
+        try:
+            return list(batched(runs))
+        except (OSError, ValueError):
+            pass
+    outcomes = []
+    for frames, box in runs:
+        try:
+            outcomes.append(tracker.track(frames, box))
+        except (OSError, ValueError) as error:
+            outcomes.append(error)
+    return outcomes
+
+
+def in_batches(tracker: Tracker, sequences: Iterable[Sequence]) -> Iterator[list[Sequence]]:
+    """The sequences in groups of the tracker's `batch` (1 for a tracker that is not batched)."""
+    group: list[Sequence] = []
+    for seq in sequences:
+        group.append(seq)
+        if len(group) == getattr(tracker, "batch", 1):
+            yield group
+            group = []
+    if group:
+        yield group
+
+
 def evaluate_tracker(
     tracker: Tracker,
     sequences: Iterable[Sequence],
@@ -229,17 +265,23 @@ def evaluate_tracker(
     """
     name = name or getattr(tracker, "name", None) or type(tracker).__name__
     results = []
-    for seq in sequences:
-        gt = true_boxes(seq)
-        try:
-            start = first_true_box(gt)
-            boxes, times = tracker.track(seq.frames[start:], gt[start])
-        except (OSError, ValueError) as error:
-            _fail(SequenceFailure(name, seq.name, str(error)), failures)
-            continue
-        results.append(
-            SequenceResult(name, seq.name, boxes, gt[start:], times, list(seq.attributes))
-        )
+    for group in in_batches(tracker, sequences):
+        ready = []  # (sequence, ground truth, start)
+        for seq in group:
+            gt = true_boxes(seq)
+            try:
+                ready.append((seq, gt, first_true_box(gt)))
+            except ValueError as error:
+                _fail(SequenceFailure(name, seq.name, str(error)), failures)
+        tracked = track_runs(tracker, [(seq.frames[s:], gt[s]) for seq, gt, s in ready])
+        for (seq, gt, start), outcome in zip(ready, tracked, strict=True):
+            if isinstance(outcome, Exception):
+                _fail(SequenceFailure(name, seq.name, str(outcome)), failures)
+                continue
+            boxes, times = outcome
+            results.append(
+                SequenceResult(name, seq.name, boxes, gt[start:], times, list(seq.attributes))
+            )
     return results
 
 
@@ -272,22 +314,29 @@ def evaluate_multistart(
     """
     name = name or getattr(tracker, "name", None) or type(tracker).__name__
     results = []
-    for seq in sequences:
-        gt = true_boxes(seq)
-        runs = []
-        try:
-            for s in start_frames(gt, starts):
-                boxes, times = tracker.track(seq.frames[s:], gt[s])
-                run_gt = gt[s:].copy()
-                run_gt[0] = np.nan  # the given box
-                attributes = list(seq.attributes)
-                runs.append(
-                    SequenceResult(name, f"{seq.name}@{s}", boxes, run_gt, times, attributes)
-                )
-        except (OSError, ValueError) as error:
-            _fail(SequenceFailure(name, seq.name, str(error)), failures)
-            continue
-        results += runs
+    for group in in_batches(tracker, sequences):
+        runs = []  # (sequence, ground truth, start)
+        for seq in group:
+            gt = true_boxes(seq)
+            try:
+                runs += [(seq, gt, s) for s in start_frames(gt, starts)]
+            except ValueError as error:
+                _fail(SequenceFailure(name, seq.name, str(error)), failures)
+        tracked = track_runs(tracker, [(seq.frames[s:], gt[s]) for seq, gt, s in runs])
+        failed = {}
+        for (seq, _, _), outcome in zip(runs, tracked, strict=True):
+            if isinstance(outcome, Exception) and seq.name not in failed:
+                failed[seq.name] = outcome
+                _fail(SequenceFailure(name, seq.name, str(outcome)), failures)
+        for (seq, gt, s), outcome in zip(runs, tracked, strict=True):
+            if seq.name in failed:
+                continue
+            boxes, times = outcome
+            run_gt = gt[s:].copy()
+            run_gt[0] = np.nan  # the given box
+            results.append(
+                SequenceResult(name, f"{seq.name}@{s}", boxes, run_gt, times, list(seq.attributes))
+            )
     return results
 
 

@@ -4,8 +4,8 @@
 OpenCV and searches the peak in NumPy: on a GPU every frame would copy crops up and maps down.
 Here one step of B sequences, each searched at S scales, runs as a few batched operations:
 
-1. the frames go to the device once, as uint8; the B*S search squares are cut in one
-   `grid_sample` (`device_crops.crop_batch`);
+1. the frames go to the device once, as uint8; the B*S search squares are cut in one batch of
+   integer tensor operations that reproduce OpenCV's (`device_crops.crop_batch`);
 2. phi (batch norm folded into the convolutions, channels-last memory, bf16 autocast on request)
    embeds all B*S crops at once; each sequence's exemplar, embedded once, is correlated with its
    own S crops: one grouped convolution, the sequences as groups;
@@ -60,7 +60,7 @@ def default_ops(device: torch.device) -> str:
     """Where crops and upsampling run: 'host' (OpenCV) on the CPU, 'device' (tensors) elsewhere.
 
     The one place the choice is made. On the CPU, OpenCV's crops and bicubic upsampling are
-    several times faster than `grid_sample` and `interpolate` (notebook 08 measures both).
+    several times faster than the tensor crops and `interpolate` (notebook 08 measures both).
     """
     return "host" if device.type == "cpu" else "device"
 
@@ -407,3 +407,30 @@ def track_sequences(
                 engine.remove(slot)
                 del live[slot]
     return list(zip(boxes, times, strict=True))
+
+
+class BatchedTracker(Tracker):
+    """A tracker whose evaluations track `batch` runs at once (`siamfc-edu evaluate --batch N`).
+
+    One run at a time it is the tracker it wraps; `evaluate` and the protocols find its
+    `track_sequences` and give it all their runs together.
+    """
+
+    def __init__(self, tracker: FastSiamFCTracker | SiamFCTracker, batch: int = 32):
+        if batch < 1:
+            raise ValueError(f"batch must be at least 1, got {batch}")
+        self.tracker, self.batch, self.name = tracker, batch, getattr(tracker, "name", "SiamFC")
+
+    def init(self, image: np.ndarray, box: Sequence[float]) -> None:
+        """Start the wrapped tracker on the target."""
+        self.tracker.init(image, box)
+
+    def update(self, image: np.ndarray) -> np.ndarray:
+        """The wrapped tracker's box in a new frame."""
+        return self.tracker.update(image)
+
+    def track_sequences(
+        self, runs: Iterable[tuple[Sequence, Sequence[float]]]
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each (frames, first box) run's (boxes, seconds), `batch` runs at a time."""
+        return track_sequences(self.tracker, runs, self.batch)

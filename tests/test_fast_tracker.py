@@ -205,3 +205,43 @@ def test_track_sequences_refuses_bad_runs(carphone):
         track_sequences(object(), [(carphone[:2], CARPHONE_BOX)])
     with pytest.raises(ValueError, match="zero or negative size"):
         track_sequences(tracker, [(carphone[:2], [1, 1, -3, 4])])
+
+
+# ----------------------------------------------------------------------------- evaluate --batch
+
+
+def test_evaluate_batch_gives_the_same_scores_as_one_by_one(generated_data, tmp_path, capsys):
+    """`siamfc-edu evaluate --batch 2`: every run tracked two at a time, the same results."""
+    from siamfc_edu.cli import main
+
+    tables = {}
+    for batch in ("1", "2"):
+        out = tmp_path / batch
+        args = ["evaluate", "--data", str(generated_data), "--trackers", "siamfc", "--out"]
+        assert main([*args, str(out), "--starts", "2", "--batch", batch, "--device", "cpu"]) == 0
+        rows = (out / "results.csv").read_text().splitlines()
+        tables[batch] = [row.split(",")[:-2] + row.split(",")[-1:] for row in rows]  # not fps
+    capsys.readouterr()
+    assert tables["1"][0][-1] == "sequences" and tables["1"] == tables["2"]
+    assert main(["evaluate", "--data", str(generated_data), "--batch", "0"]) == 2
+    assert "--batch 0: give at least 1" in capsys.readouterr().err
+
+
+def test_a_corrupt_run_in_a_batch_fails_alone(generated_data, tmp_path):
+    """A bad frame stops the batch; the runs are tracked again one by one and only it fails."""
+    import shutil
+
+    from siamfc_edu import evaluate
+    from siamfc_edu.data import read_otb
+    from siamfc_edu.fast_tracker import BatchedTracker
+
+    root = shutil.copytree(generated_data / "OTB", tmp_path / "OTB")
+    bad = root / "Gen0001/img/0008.jpg"
+    bad.write_bytes(bad.read_bytes()[:300])
+    sequences, failures = read_otb(root), []
+    batched = BatchedTracker(SiamFCTracker.from_weights(device="cpu"), batch=2)
+    results = evaluate.evaluate_tracker(batched, sequences, "SiamFC", failures)
+    alone = evaluate.evaluate_tracker(SiamFCTracker.from_weights(device="cpu"), sequences[1:])
+    assert [f.sequence for f in failures] == ["Gen0001"] and "0008.jpg" in failures[0].reason
+    assert [r.sequence for r in results] == ["Gen0002"]
+    np.testing.assert_array_equal(results[0].boxes, alone[0].boxes)

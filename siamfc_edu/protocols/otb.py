@@ -18,7 +18,6 @@ then averages the curves over sequences (`genPerfMat`): `summarize_runs` does th
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from collections.abc import Sequence as Seq
 from dataclasses import dataclass
@@ -161,18 +160,16 @@ def protocol_runs(seq: Sequence, protocol: str) -> list[Run]:
 def track_sequences(
     tracker: Tracker, jobs: list[tuple[list, np.ndarray]]
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Boxes and seconds per frame for each (frames, first box) job: the one place runs are tracked.
+    """Boxes and seconds per frame for each (frames, first box) job: `evaluate.track_runs`.
 
-    A batched tracker (many runs as one batch) plugs in here: if the tracker has its own
-    `track_sequences(jobs) -> list of (N, 4) boxes`, it is used and its time shared out per frame.
+    A batched tracker (`fast_tracker.BatchedTracker`) tracks all the jobs as one batch there.
+    A job stopped by a data error stops the protocol, naming the error.
     """
-    batched = getattr(tracker, "track_sequences", None)
-    if batched is None:
-        return [tracker.track(frames, box) for frames, box in jobs]
-    start = time.perf_counter()
-    all_boxes = batched(jobs)
-    per_frame = (time.perf_counter() - start) / max(1, sum(len(f) for f, _ in jobs))
-    return [(np.asarray(b, np.float64), np.full(len(b), per_frame)) for b in all_boxes]
+    outcomes = ev.track_runs(tracker, jobs)
+    for outcome in outcomes:
+        if isinstance(outcome, Exception):
+            raise outcome
+    return outcomes
 
 
 def evaluate_protocol(
