@@ -437,4 +437,6 @@ rows = gpu_speed.main(small if QUICK else [])
 #   dominate: a small network on a GPU.
 # - Which path is faster depends on the device: measure, and choose in one place.
 #
-# **Exercise:** `exercises/08_gpu_tracker.ipynb`.
+# **Exercise:** this chapter has none of its own; its ideas meet the others in the capstone,
+# `exercises/10_capstone_your_tracker.ipynb`, and in timing `benchmarks/gpu_speed.py` on any GPU
+# you can reach.

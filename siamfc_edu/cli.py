@@ -371,8 +371,12 @@ def cmd_evaluate_protocols(args: argparse.Namespace) -> None:
     protocols = report.parse_protocols(args.protocol)
     otb_sequences = evaluation_sequences(args.data) if set(protocols) - {"vot"} else None
     vot_sequences = vot.read_vot_set(report.vot_root(args.data)) if "vot" in protocols else None
+
+    def say(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
     text = report.run_protocols(
-        {n: makers[n] for n in names}, protocols, args.out, otb_sequences, vot_sequences
+        {n: makers[n] for n in names}, protocols, args.out, otb_sequences, vot_sequences, say
     )
     print(text + f"\n\nresults, protocols.md and the figures in {args.out}/")
 
@@ -471,7 +475,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--batch",
         type=int,
         default=1,
-        help="SiamFC only: track this many runs at once in one batch (same boxes; pays on a GPU)",
+        help="SiamFC only: track this many runs at once in one batch (same boxes; meant for a "
+        "GPU: on a 2-core CPU it measured slower, see the README)",
     )
     evaluate.add_argument(
         "--protocol",

@@ -453,8 +453,11 @@ def test_cli_runs_the_protocols_and_writes_their_files(generated, tmp_path, caps
     out = tmp_path / "eval"
     argv = ["evaluate", "--data", str(generated), "--trackers", "ncc", "--out", str(out)]
     assert main([*argv, "--protocol", "ope,vot"]) == 0
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()
+    printed = captured.out
     assert "OPE AUC" in printed and "SiamFC-3s (paper)" in printed and "wall time: OPE" in printed
+    for protocol in ("OPE", "VOT"):  # never silent: a line as each tracker starts and ends
+        assert f"{protocol}: ncc on " in captured.err and f"{protocol}: ncc done in" in captured.err
     for name in ("protocols.md", "protocols.png", "eao.png", "ope/protocol.json",
                  "vot/ncc/baseline/gen0001/gen0001_001.txt"):  # fmt: skip
         assert (out / name).is_file(), name

@@ -8,7 +8,8 @@ protocols.md (the tables), protocols.png (the slides' Fig. 3) and eao.png.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..data.sequence import Sequence
@@ -39,21 +40,36 @@ def vot_root(data: str | Path) -> Path:
     )
 
 
+@contextmanager
+def announced(say: Callable[[str], None], protocol: str, tracker: str, sequences: int) -> Iterator:
+    """Say when a tracker starts a protocol and how long it took."""
+    start = time.perf_counter()
+    say(f"{protocol.upper()}: {tracker} on {sequences} sequences ...")
+    yield
+    say(f"{protocol.upper()}: {tracker} done in {time.perf_counter() - start:.1f} s")
+
+
 def run_protocols(
     makers: dict[str, Callable[[], Tracker]],
     protocols: list[str],
     out: str | Path,
     otb_sequences: list[Sequence] | None = None,
     vot_sequences: list[vot.VOTSequence] | None = None,
+    say: Callable[[str], None] = print,
 ) -> str:
-    """Every tracker under every protocol; returns the report (also written to protocols.md)."""
+    """Every tracker under every protocol; returns the report (also written to protocols.md).
+
+    `say` hears one line as each tracker starts a protocol and as it ends, with its time, so a
+    long run (TRE tracks each sequence from 20 starts) is never silent.
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     lines, summaries, seconds = [], {}, {}
     for protocol in (p for p in protocols if p in otb.PROTOCOLS):
         start, runs = time.perf_counter(), []
         for name, make in makers.items():
-            runs += otb.evaluate_protocol(make(), otb_sequences, protocol, name)
+            with announced(say, protocol, name, len(otb_sequences)):
+                runs += otb.evaluate_protocol(make(), otb_sequences, protocol, name)
         seconds[protocol] = time.perf_counter() - start
         results.save_runs(runs, out / protocol, protocol)
         summaries[protocol] = otb.summarize_protocol(runs)
@@ -68,7 +84,8 @@ def run_protocols(
     if "vot" in protocols:
         start, runs = time.perf_counter(), []
         for name, make in makers.items():
-            runs += vot.evaluate_supervised(make(), vot_sequences, name)
+            with announced(say, "vot", name, len(vot_sequences)):
+                runs += vot.evaluate_supervised(make(), vot_sequences, name)
         seconds["vot"] = time.perf_counter() - start
         results.save_supervised(runs, out / "vot")
         vot_summaries = vot.summarize_supervised(runs)
