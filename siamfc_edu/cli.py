@@ -297,15 +297,9 @@ def siamfc_for_evaluation(args: argparse.Namespace):
     return BatchedTracker(tracker, args.batch)
 
 
-def cmd_evaluate(args: argparse.Namespace) -> None:
-    """Run every tracker on every sequence; print the tables, write them and the plots to --out."""
-    if args.protocol != "ope":  # the paper's OTB / VOT protocols: cmd_evaluate_protocols
-        return cmd_evaluate_protocols(args)
-    from collections.abc import Iterator
-
-    from tqdm import tqdm
-
-    from . import baselines, evaluate
+def chosen_trackers(args: argparse.Namespace) -> dict:
+    """--trackers as {name: a function that makes the tracker}, in the order given; checked."""
+    from . import baselines
 
     makers = {
         "siamfc": lambda: siamfc_for_evaluation(args),
@@ -316,6 +310,21 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     unknown = [n for n in names if n not in makers]
     if unknown or not names:
         raise ValueError(f"unknown tracker(s) {unknown}; choose from {sorted(makers)}")
+    return {name: makers[name] for name in names}
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    """Run every tracker on every sequence; print the tables, write them and the plots to --out."""
+    if args.protocol != "ope":  # the paper's OTB / VOT protocols: cmd_evaluate_protocols
+        return cmd_evaluate_protocols(args)
+    from collections.abc import Iterator
+
+    from tqdm import tqdm
+
+    from . import evaluate
+
+    makers = chosen_trackers(args)
+    names = list(makers)
     if args.starts < 1:
         raise ValueError(f"--starts {args.starts}: give at least 1 run per sequence")
     out = Path(args.out)
@@ -357,17 +366,9 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 def cmd_evaluate_protocols(args: argparse.Namespace) -> None:
     """`evaluate --protocol ope,tre,sre,vot`: the paper's protocols (siamfc_edu.protocols)."""
-    from . import baselines
     from .protocols import report, vot
 
-    makers = {
-        "siamfc": lambda: siamfc_for_evaluation(args),
-        "ncc": baselines.NCCTracker,
-        "mil": baselines.MILTracker,
-    }
-    names = [n.strip().lower() for n in args.trackers.split(",") if n.strip()]
-    if not names or any(n not in makers for n in names):
-        raise ValueError(f"unknown tracker(s) in {args.trackers!r}; choose from {sorted(makers)}")
+    makers = chosen_trackers(args)
     protocols = report.parse_protocols(args.protocol)
     otb_sequences = evaluation_sequences(args.data) if set(protocols) - {"vot"} else None
     vot_sequences = vot.read_vot_set(report.vot_root(args.data)) if "vot" in protocols else None
@@ -375,9 +376,7 @@ def cmd_evaluate_protocols(args: argparse.Namespace) -> None:
     def say(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
-    text = report.run_protocols(
-        {n: makers[n] for n in names}, protocols, args.out, otb_sequences, vot_sequences, say
-    )
+    text = report.run_protocols(makers, protocols, args.out, otb_sequences, vot_sequences, say)
     print(text + f"\n\nresults, protocols.md and the figures in {args.out}/")
 
 
