@@ -24,10 +24,12 @@
 # - score the shipped SiamFC against two baselines (NCC template matching, OpenCV's MIL) on
 #   hand-drawn real boxes and on generated sequences, with tables and plots;
 # - see why one sequence or one start frame cannot choose between two trackers;
-# - read the paper's numbers beside ours, and say plainly why they cannot be compared.
+# - read the paper's numbers beside ours, and say plainly why they cannot be compared;
+# - run the paper's other protocols: OTB's TRE and SRE (Fig. 3) and VOT's supervised protocol
+#   with its failures and expected average overlap (Table 2).
 #
 # **Assumes:** 06 (the tracker: `init`, `update`, the boxes it returns).
-# **Time:** about 40 minutes.
+# **Time:** about 50 minutes.
 #
 # The paper (§4) reports SiamFC on two benchmarks: OTB-2013, scored with *success plots* of the
 # one-pass evaluation (OPE), and VOT-15. A tracker gives one box per frame; a benchmark gives the
