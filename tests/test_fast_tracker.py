@@ -1,6 +1,8 @@
 """The fast tracker gives the reference tracker's boxes: on the host path, on the device path
 (forced on the CPU) and batched over many sequences; its pieces equal the reference's pieces."""
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -22,6 +24,8 @@ from siamfc_edu.model import build_model
 from siamfc_edu.tracker import upsample
 
 CARPHONE_BOX = [63, 42, 42, 54]
+# The CPU in CI; SIAMFC_EDU_TEST_DEVICE=cuda runs them on a GPU (benchmarks/device_check.sh)
+DEVICE = os.environ.get("SIAMFC_EDU_TEST_DEVICE", "cpu")
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +49,8 @@ def reference() -> SiamFCTracker:
 
 
 def fast(ops: str | None = None, **kwargs) -> FastSiamFCTracker:
-    tracker = FastSiamFCTracker.from_weights(device="cpu", **kwargs)
+    """The fast tracker under test, on DEVICE; the reference it is compared with is on the CPU."""
+    tracker = FastSiamFCTracker.from_weights(device=DEVICE, **kwargs)
     if ops:
         tracker.batch.ops = ops
     return tracker
