@@ -241,11 +241,11 @@ def track_runs(
 
 
 def in_batches(tracker: Tracker, sequences: Iterable[Sequence]) -> Iterator[list[Sequence]]:
-    """The sequences in groups of the tracker's `batch` (1 for a tracker that is not batched)."""
+    """The sequences in groups of the tracker's `runs_at_once` (1 for a tracker not batched)."""
     group: list[Sequence] = []
     for seq in sequences:
         group.append(seq)
-        if len(group) == getattr(tracker, "batch", 1):
+        if len(group) == getattr(tracker, "runs_at_once", 1):
             yield group
             group = []
     if group:

@@ -419,7 +419,8 @@ class BatchedTracker(Tracker):
     def __init__(self, tracker: FastSiamFCTracker | SiamFCTracker, batch: int = 32):
         if batch < 1:
             raise ValueError(f"batch must be at least 1, got {batch}")
-        self.tracker, self.batch, self.name = tracker, batch, getattr(tracker, "name", "SiamFC")
+        self.tracker, self.runs_at_once = tracker, batch
+        self.name = getattr(tracker, "name", "SiamFC")
 
     def init(self, image: np.ndarray, box: Sequence[float]) -> None:
         """Start the wrapped tracker on the target."""
@@ -433,4 +434,4 @@ class BatchedTracker(Tracker):
         self, runs: Iterable[tuple[Sequence, Sequence[float]]]
     ) -> list[tuple[np.ndarray, np.ndarray]]:
         """Each (frames, first box) run's (boxes, seconds), `batch` runs at a time."""
-        return track_sequences(self.tracker, runs, self.batch)
+        return track_sequences(self.tracker, runs, self.runs_at_once)

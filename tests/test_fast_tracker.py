@@ -250,3 +250,16 @@ def test_a_corrupt_run_in_a_batch_fails_alone(generated_data, tmp_path):
     assert [f.sequence for f in failures] == ["Gen0001"] and "0008.jpg" in failures[0].reason
     assert [r.sequence for r in results] == ["Gen0002"]
     np.testing.assert_array_equal(results[0].boxes, alone[0].boxes)
+
+
+def test_evaluation_groups_runs_only_for_a_batched_tracker(generated_data):
+    """A fast tracker alone is tracked one sequence at a time; `BatchedTracker(.., 2)` two."""
+    from siamfc_edu.data import read_otb
+    from siamfc_edu.evaluate import in_batches
+    from siamfc_edu.fast_tracker import BatchedTracker
+
+    sequences = read_otb(generated_data / "OTB")
+    alone = fast()
+    assert [len(g) for g in in_batches(alone, sequences)] == [1] * len(sequences)
+    together = BatchedTracker(alone, batch=2)
+    assert [len(g) for g in in_batches(together, sequences)] == [2] * (len(sequences) // 2)
