@@ -2,15 +2,18 @@
 
     python benchmarks/gpu_speed.py [--frames 60] [--batches 8,32,128] [--presets SiamFC-3s,tiny]
                                    [--precisions fp32,mixed] [--devices cpu,cuda]
+                                   [--cudnn-benchmark] [--rounds 3]
 
 Rows, for each device (CUDA only when there is one), preset and precision:
 - plain: the plain reference tracker (`track_speed.PlainSiamFC`: SiamFC written the obvious way);
 - today: the library's reference tracker, `SiamFCTracker`;
 - fast: `FastSiamFCTracker` on one sequence;
-- fast xN: `track_sequences` over N sequences at once.
+- fast xN: `track_sequences` over N sequences at once;
+- on CUDA, also "fast graph" and "fast graph xN": the same with each step replayed as a CUDA graph.
 Mixed precision (bf16 autocast of the network) exists only for the fast tracker, so plain and
-today appear in the fp32 rows only. The N sequences are the clip from N first boxes: the given
-box, then boxes moved by up to 4 px and resized by up to 10 % (seeded).
+today appear in the fp32 rows only. On CUDA, fp32 is IEEE float32 in every row (cuDNN's TF32
+default is switched off, `tracker.full_float32`). The N sequences are the clip from N first
+boxes: the given box, then boxes moved by up to 4 px and resized by up to 10 % (seeded).
 
 Timing convention: the frames are decoded before any clock starts; each row is warmed up first
 (a few frames, not timed); the first frame of a sequence (init) is not timed. The one-sequence
@@ -35,7 +38,7 @@ import torch
 from track_speed import PlainSiamFC, network_for, read_video
 
 from siamfc_edu.fast_tracker import FastSiamFCTracker, track_sequences
-from siamfc_edu.tracker import SiamFCTracker
+from siamfc_edu.tracker import SiamFCTracker, full_float32
 
 WARM_FRAMES = 3
 
@@ -110,15 +113,18 @@ def rows_for(preset: str, device: torch.device, frames, box, args) -> list[list[
         ("plain", "fp32"): PlainSiamFC(net, cfg, device),
         ("today", "fp32"): SiamFCTracker(net, cfg, device),
     }
+    graphs = [False, True] if device.type == "cuda" else [False]
     for precision in precisions:
-        fast = FastSiamFCTracker(net, cfg, device, mixed_precision=precision == "mixed")
-        singles["fast", precision] = fast
+        for graph in graphs:
+            fast = FastSiamFCTracker(net, cfg, device, precision == "mixed", cuda_graph=graph)
+            singles["fast graph" if graph else "fast", precision] = fast
     # one sequence: the trackers take turns, round after round, so that they share the load
     results = {key: ([], [], float("nan")) for key in singles}
     for _ in range(args.rounds):
         for key, tracker in singles.items():
             reset_memory(device)
-            boxes, seconds = time_single(tracker, frames, box)
+            with full_float32(device):
+                boxes, seconds = time_single(tracker, frames, box)
             _, all_seconds, memory = results[key]
             memory = float(np.fmax(memory, peak_memory(device)))  # NaN on the CPU
             results[key] = (boxes, all_seconds + seconds, memory)
@@ -138,15 +144,16 @@ def rows_for(preset: str, device: torch.device, frames, box, args) -> list[list[
         print("| " + " | ".join(rows[-1]) + " |", flush=True)
 
     for (name, precision), (boxes, seconds, memory) in results.items():
-        if name != "fast":
+        if not name.startswith("fast"):
             row(name, precision, boxes, sum(seconds), seconds, memory)
     for precision in precisions:
-        boxes, seconds, memory = results["fast", precision]
-        row("fast", precision, boxes, sum(seconds), seconds, memory)
-        for n in [int(b) for b in args.batches.split(",") if b]:
-            reset_memory(device)
-            boxes, wall, seconds = time_batched(singles["fast", precision], frames, box, n)
-            row(f"fast x{n}", precision, boxes, wall, seconds, peak_memory(device))
+        for name in ["fast graph" if graph else "fast" for graph in graphs]:
+            boxes, seconds, memory = results[name, precision]
+            row(name, precision, boxes, sum(seconds), seconds, memory)
+            for n in [int(b) for b in args.batches.split(",") if b]:
+                reset_memory(device)
+                boxes, wall, seconds = time_batched(singles[name, precision], frames, box, n)
+                row(f"{name} x{n}", precision, boxes, wall, seconds, peak_memory(device))
     return rows
 
 
@@ -162,7 +169,9 @@ def main(argv: list[str] | None = None) -> list[list[str]]:
     parser.add_argument("--box", default="300,120,40,60", help="first-frame box x,y,w,h")
     parser.add_argument("--rounds", type=int, default=3, help="turns of the one-sequence rows")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    parser.add_argument("--cudnn-benchmark", action="store_true", help="let cuDNN time its kernels")
     args = parser.parse_args(argv)
+    torch.backends.cudnn.benchmark = args.cudnn_benchmark
     if "cuda" in args.devices and not torch.cuda.is_available():
         parser.error("--devices names cuda, but torch sees no CUDA device")
     if args.threads:
@@ -175,7 +184,8 @@ def main(argv: list[str] | None = None) -> list[list[str]]:
     )
     for device in devices:
         print(f"{device}: {device_name(device)}")
-    print(f"torch {torch.__version__}, load average {os.getloadavg()[0]:.2f} at the start")
+    print(f"torch {torch.__version__}, cudnn.benchmark={args.cudnn_benchmark}, ", end="")
+    print(f"load average {os.getloadavg()[0]:.2f} at the start")
     print("frames decoded before timing; warm-up and each sequence's first frame not timed\n")
     header = ["device", "preset", "precision", "tracker", "frames", "frames/s", "mean 1/t",
               "x plain", "peak memory", "box diff mean / max (px)"]  # fmt: skip

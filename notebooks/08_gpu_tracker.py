@@ -2,6 +2,11 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -63,6 +68,7 @@ from siamfc_edu.tracker import (
     apply_window,
     crops_to_tensor,
     default_device,
+    full_float32,
     penalise,
     upsample,
 )
@@ -259,10 +265,14 @@ print(f"on {device}: crops and upsampling run on the {default_ops(device)}")
 # - Channels-last memory (the crops' own layout) is what the fast convolution kernels read.
 # - On a GPU, `mixed_precision=True` runs $\varphi$ under bf16 autocast; the correlation and
 #   everything after it stay in float32.
+# - On a GPU, float32 must be asked for: cuDNN runs float32 convolutions in TF32 by default
+#   (10 mantissa bits instead of 23, errors near $10^{-3}$ instead of $10^{-6}$). That is enough
+#   to move the boxes on carphone by 2.5 px (`benchmarks/tf32_drift.py`, measured on an H200),
+#   so both trackers run their network inside `full_float32`, which switches TF32 off.
 
 # %%
 x = got  # the three search crops from 2.1, already on the device
-with torch.inference_mode():
+with torch.inference_mode(), full_float32(device):
     unfolded = reference.net.backbone
     folded = fold_batch_norm(unfolded).to(device, memory_format=torch.channels_last)
     want_x, unfolded_ms = timed(unfolded, x.contiguous())
@@ -273,18 +283,23 @@ print(f"ok: folded = unfolded; phi of 3 crops: {unfolded_ms:.2f} ms as trained, 
 
 # %% [markdown]
 # ### 2.3 The correlation, per sequence
-# With B sequences, each exemplar must be correlated with its own S crops only. Stacking the
-# sequences as channel groups makes that one grouped convolution: $(S, B\cdot C, 22, 22)$
-# convolved with $(B, C, 6, 6)$ in $B$ groups gives $(S, B, 17, 17)$.
+# With B sequences, each exemplar must be correlated with its own S crops only. A correlation
+# is a sum over channels of one-channel correlations, so the B·C channels are stacked and each is
+# correlated on its own (a depthwise convolution: $(S, B\cdot C, 22, 22)$ with
+# $(B\cdot C, 1, 6, 6)$ in $B\cdot C$ groups), then each sequence's $C$ channels are summed:
+# $(S, B, 17, 17)$. One convolution of $B$ groups of $C$ channels computes the same maps, but
+# measured on an NVIDIA H200 it took 11 ms for 128 sequences of the paper's network against
+# 1.4 ms this way (`benchmarks/step_profile.py`); on a 2-core CPU it is 2x to 3x slower too.
 
 # %%
 display(Code(inspect.getsource(correlate_per_sequence), language="python"))
 kernels, search = torch.randn(4, 48, 6, 6), torch.randn(12, 48, 22, 22)
-grouped = correlate_per_sequence(kernels, search)
+together = correlate_per_sequence(kernels, search)
 for b in range(4):
     one = cross_correlation(kernels[b : b + 1], search[3 * b : 3 * b + 3])[:, 0]
-    torch.testing.assert_close(grouped[b], one, rtol=1e-5, atol=1e-4)
-print("ok: one grouped convolution = 4 sequences correlated one at a time;", tuple(grouped.shape))
+    torch.testing.assert_close(together[b], one, rtol=1e-5, atol=1e-4)
+print("ok: one depthwise convolution and a sum = 4 sequences correlated one at a time;",
+      tuple(together.shape))  # fmt: skip
 
 # %% [markdown]
 # ### 2.4 Upsampling on the device
@@ -306,9 +321,10 @@ assert error < 1e-4 * np.abs(want_up).max()
 
 # %% [markdown]
 # ### 2.5 Penalty, window and peak on the device, one copy back
-# `find_peaks` does steps 4-6 for every sequence at once and copies only (scale, row, col) to the
-# host. The displacement and the damped scale follow on the host, with the reference tracker's
-# own functions in float64: a handful of numbers per sequence.
+# `find_peaks` does steps 4-6 for every sequence at once and leaves each sequence's
+# (scale, row, col) on the device; `step` copies those three integers to the host, the step's
+# only copy back. The displacement and the damped scale follow on the host, with the reference
+# tracker's own functions in float64: a handful of numbers per sequence.
 
 # %%
 display(Code(inspect.getsource(SiamFCBatch.find_peaks), language="python"))
@@ -318,6 +334,12 @@ display(Code(inspect.getsource(SiamFCBatch.find_peaks), language="python"))
 # `FastSiamFCTracker` is these stages in order (`SiamFCBatch.step` with one sequence). Its
 # `step` returns the reference's `TrackStep`, maps as tensors on the device; `to_host` makes
 # them NumPy arrays, and notebook 06's figure draws it unchanged.
+#
+# On a GPU one more thing matters. A step launches about a hundred small kernels, and for one
+# sequence launching them takes longer than running them. Since every shape in stages 2.1-2.5
+# is fixed, the fast tracker records them once as a CUDA graph (`StepGraph`) and replays the
+# graph each frame: one launch. On an H200 that took the paper preset from 199 to 473 frames/s
+# in float32 (README); on the CPU there is no graph.
 
 # %%
 fast = FastSiamFCTracker.from_weights(device=device)
@@ -401,8 +423,10 @@ for preset, ms in per_crop.items():
 # the batch shares them; where it stays flat, the arithmetic already fills the device (and a
 # larger batch can even cost more per crop, once its activations leave the CPU's caches). The
 # same fixed costs weigh more on the tiny network, which has a sixth of the channels. On a CPU
-# the curves move with the machine's load from run to run; on a GPU, where a batch of 3 crops
-# leaves most of the chip idle, the fall is expected to be far steeper (not measured here yet).
+# the curves move with the machine's load from run to run. On a GPU, where a batch of 3 crops
+# leaves most of the chip idle, the fall is steeper: measured on an NVIDIA H200 (quick mode),
+# a crop in a batch of 24 cost 0.28x its time in a batch of 3 for tiny and 0.53x for the paper's
+# network.
 #
 # ## 4. The benchmark table
 # `benchmarks/gpu_speed.py` times every tracker on the same decoded frames in one run: the plain
@@ -422,9 +446,10 @@ small = ["--presets", "tiny", "--frames", "8", "--batches", "4,8", "--precisions
 rows = gpu_speed.main(small if QUICK else [])
 
 # %% [markdown]
-# The table above was measured just now, on the device it names. The README keeps the table of a
-# full run on this course's 2-core CPU; its GPU rows are not measured yet (no GPU was available
-# when this notebook was written). Run the benchmark on a GPU to fill them, and name the GPU.
+# The table above was measured just now, on the device it names. The README keeps the tables of
+# two full runs: on this course's 2-core CPU, and on an NVIDIA H200 (where the paper preset
+# tracks one sequence at 473 frames/s in float32 and 653 in bf16, and 128 sequences at about
+# 2,500 frames/s together). If you run it on another GPU, name the GPU beside its numbers.
 #
 # ## Recap
 # - A frame of SiamFC is more than its network: crops, copies, upsampling and the peak search can
@@ -433,8 +458,10 @@ rows = gpu_speed.main(small if QUICK else [])
 #   only three integers per sequence come back.
 # - Equal means equal: a crop half a grey level off moves the boxes by pixels; the device crop
 #   reproduces OpenCV's integer arithmetic, so the fast tracker's boxes are the reference's.
-# - Batching many sequences is one grouped correlation away; it pays most where fixed costs
+# - Batching many sequences is one depthwise correlation away; it pays most where fixed costs
 #   dominate: a small network on a GPU.
+# - On a GPU, ask for float32 (TF32 is cuDNN's default and moves the boxes) and replay a step
+#   of fixed shapes as a CUDA graph.
 # - Which path is faster depends on the device: measure, and choose in one place.
 #
 # **Exercise:** this chapter has none of its own; its ideas meet the others in the capstone,

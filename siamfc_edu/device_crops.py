@@ -17,8 +17,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .crops import crop_window
-
 COEF_ONE = 2048  # OpenCV's fixed-point 1.0 for bilinear weights (INTER_RESIZE_COEF_SCALE)
 
 
@@ -26,16 +24,17 @@ def frames_to_device(frames: list[np.ndarray], device: torch.device) -> torch.Te
     """RGB uint8 frames as one (B, H, W, 3) uint8 batch on the device, zero beyond smaller frames.
 
     Frames of different sizes share the batch: each sits in the top-left corner of the largest.
+    For a GPU the batch is assembled in pinned (page-locked) memory, which the GPU copies from
+    several times faster than from ordinary memory.
     """
     height = max(f.shape[0] for f in frames)
     width = max(f.shape[1] for f in frames)
-    if all(f.shape[:2] == (height, width) for f in frames):
-        batch = np.stack(frames)
-    else:
-        batch = np.zeros((len(frames), height, width, 3), dtype=np.uint8)
-        for slot, frame in zip(batch, frames, strict=True):
-            slot[: frame.shape[0], : frame.shape[1]] = frame
-    return torch.from_numpy(batch).to(device)
+    pinned = device.type == "cuda"
+    batch = torch.zeros((len(frames), height, width, 3), dtype=torch.uint8, pin_memory=pinned)
+    slots = batch.numpy()
+    for slot, frame in zip(slots, frames, strict=True):
+        slot[: frame.shape[0], : frame.shape[1]] = frame
+    return batch.to(device, non_blocking=pinned)
 
 
 def mean_colors(frames: torch.Tensor, sizes: torch.Tensor) -> torch.Tensor:
@@ -50,15 +49,18 @@ def mean_colors(frames: torch.Tensor, sizes: torch.Tensor) -> torch.Tensor:
 
 
 def crop_windows(centers: np.ndarray, sides: np.ndarray) -> np.ndarray:
-    """The integer squares (x1, y1, side) of `crops.crop_window`: (B, K, 3), B centres, K sides."""
-    squares = [
-        [crop_window(center, side) for side in row]
-        for center, row in zip(centers, sides, strict=True)
-    ]
-    return np.array(squares, dtype=np.float64).reshape(len(centers), -1, 3)
+    """The integer squares (x1, y1, side) of `crops.crop_window`: (B, K, 3), B centres, K sides.
+
+    `crop_window`'s formula on arrays: `np.rint` rounds halves to even, as Python's `round` does.
+    """
+    sides = np.maximum(1, np.rint(sides))  # (B, K)
+    corners = np.rint(
+        np.asarray(centers, dtype=np.float64)[:, None, :] - (sides[..., None] - 1) / 2
+    )
+    return np.concatenate([corners, sides[..., None]], axis=2)
 
 
-def linear_taps(sides: np.ndarray, out_size: int, clamp_weights: bool) -> np.ndarray:
+def linear_taps(sides: torch.Tensor, out_size: int, clamp_weights: bool) -> torch.Tensor:
     """OpenCV's INTER_LINEAR along one axis of squares of these sides: (N, 4, out) int32.
 
     Output pixel j reads the square at f = (j + 0.5) * side / out - 0.5 (in float32, as OpenCV
@@ -67,18 +69,19 @@ def linear_taps(sides: np.ndarray, out_size: int, clamp_weights: bool) -> np.nda
     kept inside the square. Beyond the square's edge OpenCV repeats its border pixel: along x by
     setting the weights to (1, 0) there (`clamp_weights`), along y by clamping the rows only.
     """
-    sides = np.asarray(sides, dtype=np.int64)[:, None]
-    scale = 1.0 / (out_size / sides)  # OpenCV's scale_x = 1 / inv_scale_x, in float64
-    pos = ((np.arange(out_size) + 0.5) * scale - 0.5).astype(np.float32)
-    first = np.floor(pos).astype(np.int64)
-    frac = pos - first.astype(np.float32)
+    sides = sides.long()[:, None]  # (N, 1)
+    scale = 1.0 / (out_size / sides.double())  # OpenCV's scale_x = 1 / inv_scale_x, in float64
+    j = torch.arange(out_size, device=sides.device, dtype=torch.float64)
+    pos = ((j + 0.5) * scale - 0.5).float()
+    first = pos.floor()
+    frac = pos - first
     if clamp_weights:
-        outside = (first < 0) | (first >= sides - 1)
-        frac[outside] = 0
-    w_first = np.rint((np.float32(1) - frac) * np.float32(COEF_ONE))
-    w_second = np.rint(frac * np.float32(COEF_ONE))
-    pixels = [np.clip(first, 0, sides - 1), np.clip(first + 1, 0, sides - 1)]
-    return np.stack([*pixels, w_first, w_second], axis=1).astype(np.int32)
+        frac = torch.where((first < 0) | (first >= sides - 1), 0.0, frac)
+    w_first = ((1 - frac) * COEF_ONE).round()  # rounds halves to even, as OpenCV's saturate_cast
+    w_second = (frac * COEF_ONE).round()
+    first = first.long()
+    pixels = [first.clamp(min=0).minimum(sides - 1), (first + 1).clamp(min=0).minimum(sides - 1)]
+    return torch.stack([*pixels, w_first.long(), w_second.long()], dim=1).int()
 
 
 def framed(frames: torch.Tensor, sizes: torch.Tensor, pad: torch.Tensor) -> torch.Tensor:
@@ -107,15 +110,34 @@ def crop_batch(
     uint8 (weights in 1/2048, its rounding shifts), so they equal `crop_and_resize`'s crops bit
     for bit, mean padding included.
     """
-    b, k = windows.shape[:2]
-    flat = windows.reshape(-1, 3).astype(np.int64)
-    x_taps = linear_taps(flat[:, 2], out_size, clamp_weights=True)
-    y_taps = linear_taps(flat[:, 2], out_size, clamp_weights=False)
-    x_taps[:, :2] += flat[:, 0, None, None].astype(np.int32)  # square -> frame coordinates
-    y_taps[:, :2] += flat[:, 1, None, None].astype(np.int32)
-    taps = torch.from_numpy(np.concatenate([x_taps, y_taps], axis=1)).to(frames.device)
+    squares = torch.from_numpy(windows.reshape(-1, 3).astype(np.int64)).to(frames.device)
+    return resize_squares(frames, sizes, squares, out_size)
+
+
+def resize_taps(squares: torch.Tensor, out_size: int) -> torch.Tensor:
+    """Where each output pixel of each square reads, and with which weights: (N, 8, out) int32.
+
+    squares: (N, 3) integer (x1, y1, side). Rows: x0, x1, a0, a1 (columns in the frame and their
+    weights), then y0, y1, b0, b1 (rows and their weights).
+    """
+    x_taps = linear_taps(squares[:, 2], out_size, clamp_weights=True)
+    y_taps = linear_taps(squares[:, 2], out_size, clamp_weights=False)
+    x_taps[:, :2] += squares[:, 0, None, None].int()  # square -> frame coordinates
+    y_taps[:, :2] += squares[:, 1, None, None].int()
+    return torch.cat([x_taps, y_taps], dim=1)
+
+
+def resize_squares(
+    frames: torch.Tensor, sizes: torch.Tensor, squares: torch.Tensor, out_size: int
+) -> torch.Tensor:
+    """The (B*K, 3) integer squares, K in each of the B frames, cut and resized on the device.
+
+    Only tensor operations of fixed shapes: the part of `crop_batch` a CUDA graph can record.
+    """
+    per_frame = squares.shape[0] // frames.shape[0]
+    taps = resize_taps(squares, out_size)
     x0, x1, a0, a1, y0, y1, b0, b1 = taps.long().unbind(dim=1)  # each (B*K, out)
-    owner = torch.arange(b, device=frames.device).repeat_interleave(k)[:, None]
+    owner = torch.arange(squares.shape[0], device=frames.device)[:, None] // per_frame
     height, width = sizes[owner, 0], sizes[owner, 1]  # (B*K, 1)
     image = framed(frames, sizes, mean_colors(frames, sizes))
     pixels = image.reshape(-1, 3)

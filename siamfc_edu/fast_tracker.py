@@ -13,6 +13,13 @@ Here one step of B sequences, each searched at S scales, runs as a few batched o
 4. the frame's one host synchronisation: the peak of each sequence, (scale, row, col). The new
    centre and scale follow on the host from the reference tracker's own functions, in float64.
 
+On a GPU, float32 means float32: cuDNN would otherwise run the convolutions in TF32 (10-bit
+mantissas), and the boxes would drift from the reference's. Steps 1-3 have fixed shapes, so on a
+GPU they are recorded once as a CUDA graph and replayed each frame (`StepGraph`; the default on
+CUDA): one launch instead of a hundred small ones. For one sequence on an H200 that is 1.9x to
+3.2x the frames per second (`benchmarks/gpu_speed.py`); for 32 or more sequences at once, where
+the arithmetic fills the GPU, it changes little.
+
 On the CPU, OpenCV's crops and upsampling are faster than the tensor ones (measured in
 `benchmarks/gpu_speed.py`), so there the same tracker crops and upsamples on the host:
 `default_ops` chooses, in one place. Tracking B sequences together gives the boxes of tracking
@@ -23,7 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +42,13 @@ from .backbone import AlexNetEmbedding, fuse_for_inference
 from .boxes import box_center, center_box, check_box
 from .config import SiamFCConfig, get_preset
 from .crops import crop_and_resize, exemplar_side, search_side
-from .device_crops import crop_batch, crop_windows, frames_to_device, upsample_maps
+from .device_crops import (
+    crop_batch,
+    crop_windows,
+    frames_to_device,
+    resize_squares,
+    upsample_maps,
+)
 from .images import as_rgb_frame, mean_color, read_image
 from .interface import Tracker
 from .model import SiamFCNet, build_model
@@ -46,6 +59,7 @@ from .tracker import (
     crops_to_tensor,
     damped_scale,
     displacement,
+    full_float32,
     hann_window,
     resolve_device,
     scale_factors,
@@ -65,6 +79,11 @@ def default_ops(device: torch.device) -> str:
     return "host" if device.type == "cpu" else "device"
 
 
+def default_cuda_graph(device: torch.device, ops: str) -> bool:
+    """Whether a step is replayed as a CUDA graph: on a CUDA device, with the device ops."""
+    return device.type == "cuda" and ops == "device"
+
+
 def fold_batch_norm(embedding: torch.nn.Module) -> torch.nn.Module:
     """phi for inference: each batch norm folded into its convolution, w' = w g / sqrt(var + eps).
 
@@ -78,13 +97,17 @@ def fold_batch_norm(embedding: torch.nn.Module) -> torch.nn.Module:
 def correlate_per_sequence(kernels: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """Each sequence's exemplar slid over its own S search embeddings: (B, S, H-h+1, W-w+1).
 
-    kernels: (B, C, h, w), one phi(z) per sequence; x: (B*S, C, H, W), sequence-major. The B
-    sequences become B channel groups of one convolution, the S scales its batch.
+    kernels: (B, C, h, w), one phi(z) per sequence; x: (B*S, C, H, W), sequence-major. Each of
+    the B*C channels is correlated on its own (a depthwise convolution, B*C groups of one
+    channel), then each sequence's C channels are summed: B correlations in one call. One
+    convolution of B groups of C channels gives the same maps 3x to 8x slower on an H200 and 2x
+    to 3x slower on a 2-core CPU (`benchmarks/step_profile.py`'s "grouped" column).
     """
     b, c, h, w = kernels.shape
-    s = x.shape[0] // b
-    grouped = x.reshape(b, s, c, *x.shape[-2:]).transpose(0, 1).reshape(s, b * c, *x.shape[-2:])
-    return F.conv2d(grouped, kernels, groups=b).transpose(0, 1)
+    s, size = x.shape[0] // b, x.shape[-2:]
+    channels = x.reshape(b, s, c, *size).transpose(0, 1).reshape(s, b * c, *size)
+    maps = F.conv2d(channels, kernels.reshape(b * c, 1, h, w), groups=b * c)  # (S, B*C, ., .)
+    return maps.reshape(s, b, c, *maps.shape[-2:]).sum(dim=2).transpose(0, 1)
 
 
 @dataclass
@@ -126,13 +149,22 @@ class SiamFCBatch:
         device: str | torch.device | None = None,
         mixed_precision: bool = False,
         ops: str | None = None,
+        cuda_graph: bool | None = None,
     ):
         self.cfg = cfg or get_preset()
         self.device = resolve_device(device)
         self.ops = ops or default_ops(self.device)
         if self.ops not in OPS:
             raise ValueError(f"ops must be one of {OPS}, not {self.ops!r}")
-        self.mixed_precision = mixed_precision
+        if cuda_graph and (self.device.type != "cuda" or self.ops != "device"):
+            raise ValueError(
+                f"cuda_graph=True needs a CUDA device and ops='device', not {self.device} and "
+                f"ops={self.ops!r}"
+            )
+        if cuda_graph is None:
+            cuda_graph = default_cuda_graph(self.device, self.ops)
+        self.mixed_precision, self.cuda_graph = mixed_precision, cuda_graph
+        self.graph: StepGraph | None = None  # the recorded steps 1-3, for one batch shape
         self.net = (net or build_model(self.cfg)).to(self.device).eval()
         self.embed = fold_batch_norm(self.net.backbone).to(
             self.device, memory_format=torch.channels_last
@@ -161,7 +193,8 @@ class SiamFCBatch:
         center, (w, h) = box_center(box), box[2:]
         z_side = np.array([[exemplar_side(w, h, self.cfg)]])
         z = self.crop([image], center[None], z_side, self.cfg.exemplar_size)
-        self.kernels.append(self.embedding(z))
+        with full_float32(self.device):
+            self.kernels.append(self.embedding(z))
         target = Target(center, 1.0, box[2:].copy(), search_side(w, h, self.cfg), image.shape)
         self.targets.append(target)
         return z
@@ -188,14 +221,15 @@ class SiamFCBatch:
 
     def embedding(self, crops: torch.Tensor) -> torch.Tensor:
         """phi of a batch of crops, in float32 (the network under bf16 autocast if asked)."""
-        with torch.autocast(self.device.type, torch.bfloat16, enabled=self.mixed_precision):
+        precision = torch.autocast(
+            self.device.type, torch.bfloat16, enabled=self.mixed_precision, cache_enabled=False
+        )  # no cache of cast weights: a CUDA graph could not record it
+        with precision:
             return self.embed(crops).float()
 
     def upsample(self, scores: torch.Tensor) -> torch.Tensor:
-        """The score maps (B, S, 17, 17) bicubic x16: on the device, or with OpenCV on the host."""
+        """The score maps (B, S, 17, 17) bicubic x16 with OpenCV on the host (ops='host')."""
         size = self.cfg.upscale_size
-        if self.ops == "device":
-            return upsample_maps(scores, size)
         maps = upsample(scores.reshape(-1, *scores.shape[-2:]).cpu().numpy(), size)
         return torch.from_numpy(maps).to(self.device).reshape(*scores.shape[:2], size, size)
 
@@ -212,29 +246,64 @@ class SiamFCBatch:
         x_sides = np.array([t.base_x_side * t.scale for t in self.targets])
         sides = x_sides[:, None] * self.scale_factors  # 1. the scale pyramid, (B, S)
         centers = np.array([t.center for t in self.targets])
-        crops = self.crop(frames, centers, sides, self.cfg.instance_size)
-        raw = self.score(crops)  # 2. f(z, x): each exemplar with its own crops
-        upsampled = self.upsample(raw)  # 3. x16 bicubic
-        best_peaks, normalised, windowed, peaks = self.find_peaks(upsampled)  # 4-5.
+        with full_float32(self.device):
+            if self.ops == "host":  # 1-3. crops and upsampling with OpenCV
+                crops = self.crop(frames, centers, sides, self.cfg.instance_size)
+                raw = self.score(crops, torch.cat(self.kernels))
+                upsampled = self.upsample(raw)
+                maps = (crops, raw, upsampled, *self.find_peaks(upsampled))
+            else:  # 1-5. on the device, from the frames and the squares' taps
+                maps = self.on_device(frames, centers, sides)
+        peaks = maps[-1].cpu().numpy()  # the step's only copy to the host
         for i, (k, row, col) in enumerate(peaks):  # 6-7. on the host
             factor = self.scale_factors[k]
             self.move(self.targets[i], int(row), int(col), sides[i, k], factor)
-        return BatchStep(sides, crops, raw, upsampled, best_peaks, normalised, windowed, peaks)
+        return BatchStep(sides, *maps[:-1], peaks)
 
-    def score(self, crops: torch.Tensor) -> torch.Tensor:
+    def on_device(self, frames: list[np.ndarray], centers: np.ndarray, sides: np.ndarray) -> tuple:
+        """Steps 1-5 on the device: frames and squares go up, `device_step` runs (or its graph)."""
+        squares = crop_windows(centers, sides).reshape(-1, 3).astype(np.int64)
+        inputs = (
+            frames_to_device(frames, self.device),
+            torch.tensor([f.shape[:2] for f in frames]).to(self.device, non_blocking=True),
+            torch.from_numpy(squares).to(self.device, non_blocking=True),
+            torch.cat(self.kernels),
+        )
+        if not self.cuda_graph:
+            return self.device_step(*inputs)
+        if self.graph is None or not self.graph.fits(inputs):
+            self.graph = None  # free the old graph's memory before recording a new one
+            self.graph = StepGraph(self.device_step, inputs)
+        return self.graph.replay(inputs)
+
+    def device_step(
+        self,
+        frames: torch.Tensor,
+        sizes: torch.Tensor,
+        squares: torch.Tensor,
+        kernels: torch.Tensor,
+    ) -> tuple[torch.Tensor, ...]:
+        """Crops, f(z, x), upsampling and peaks: tensors in, tensors out, every shape fixed.
+
+        Returns crops, raw maps, upsampled maps, then `find_peaks`'s four results.
+        """
+        crops = resize_squares(frames, sizes, squares, self.cfg.instance_size)
+        raw = self.score(crops, kernels)
+        upsampled = upsample_maps(raw, self.cfg.upscale_size)
+        return (crops, raw, upsampled, *self.find_peaks(upsampled))
+
+    def score(self, crops: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
         """Each sequence's raw maps f(z, x) = 0.001 phi(z) * phi(x) + b: (B, S, 17, 17)."""
-        raw = correlate_per_sequence(torch.cat(self.kernels), self.embedding(crops))
+        raw = correlate_per_sequence(kernels, self.embedding(crops))
         return raw * self.net.head.out_scale + self.net.head.bias
 
-    def find_peaks(
-        self, upsampled: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, np.ndarray]:
+    def find_peaks(self, upsampled: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """The scale penalty, the cosine window and the peak, for every sequence on the device.
 
         max(penalty * map) = penalty * max(map) (rounding keeps the order), so only the chosen
         scale's map is multiplied out: the same numbers as penalising every map. Returns each
         scale's penalised peak (B, S), the normalised and windowed chosen maps (B, 272, 272) and
-        the peaks (B, 3): chosen scale, row, col, copied to the host (the step's only sync).
+        the peaks (B, 3): chosen scale, row, col, still on the device.
         """
         b, size = upsampled.shape[0], self.cfg.upscale_size
         best_peaks = upsampled.flatten(2).amax(dim=2) * self.penalty
@@ -246,7 +315,7 @@ class SiamFCBatch:
         influence = self.cfg.window_influence
         windowed = (1 - influence) * normalised + influence * self.window
         flat = windowed.flatten(1).argmax(dim=1)
-        peaks = torch.stack([best, flat // size, flat % size], dim=1).cpu().numpy()
+        peaks = torch.stack([best, flat // size, flat % size], dim=1)
         return best_peaks, normalised, windowed, peaks
 
     def move(self, target: Target, row: int, col: int, side: float, factor: float) -> None:
@@ -257,11 +326,45 @@ class SiamFCBatch:
         target.scale = damped_scale(target.scale, factor, self.cfg)
 
 
+class StepGraph:
+    """`device_step` recorded once as a CUDA graph for one shape of inputs, replayed each frame.
+
+    A step launches about a hundred small kernels; for one sequence on a GPU, launching them
+    costs more than running them. Replaying a graph launches them all at once. The graph reads
+    its inputs from fixed tensors (each frame's are copied in) and writes its outputs to fixed
+    tensors: they are overwritten by the next replay.
+    """
+
+    def __init__(self, step: Callable[..., tuple], inputs: tuple[torch.Tensor, ...]):
+        self.inputs = tuple(t.clone() for t in inputs)
+        side = torch.cuda.Stream()  # warm up (cuDNN picks its kernels) away from the graph
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            for _ in range(3):
+                step(*self.inputs)
+        torch.cuda.current_stream().wait_stream(side)
+        self.graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self.graph):
+            self.outputs = step(*self.inputs)
+
+    def fits(self, inputs: tuple[torch.Tensor, ...]) -> bool:
+        """Whether these inputs have the recorded shapes."""
+        return all(a.shape == b.shape for a, b in zip(inputs, self.inputs, strict=True))
+
+    def replay(self, inputs: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+        """Copy the inputs in, run the recorded kernels, return the (reused) output tensors."""
+        for fixed, new in zip(self.inputs, inputs, strict=True):
+            fixed.copy_(new)
+        self.graph.replay()
+        return self.outputs
+
+
 class FastSiamFCTracker(Tracker):
     """SiamFC with every step of a frame on the device: `SiamFCTracker`'s boxes, faster.
 
     `mixed_precision=True` runs the network under bf16 autocast (for a GPU); `ops` forces where
-    crops and upsampling run ('device' or 'host'; by default `default_ops`).
+    crops and upsampling run ('device' or 'host'; by default `default_ops`); `cuda_graph`
+    whether each step is replayed as a CUDA graph (`StepGraph`; by default on CUDA).
     """
 
     name = "SiamFC-fast"
@@ -273,8 +376,9 @@ class FastSiamFCTracker(Tracker):
         device: str | torch.device | None = None,
         mixed_precision: bool = False,
         ops: str | None = None,
+        cuda_graph: bool | None = None,
     ):
-        self.batch = SiamFCBatch(net, cfg, device, mixed_precision, ops)
+        self.batch = SiamFCBatch(net, cfg, device, mixed_precision, ops, cuda_graph)
         self.cfg, self.device, self.net = self.batch.cfg, self.batch.device, self.batch.net
         self.exemplar: torch.Tensor | None = None
 
@@ -285,11 +389,13 @@ class FastSiamFCTracker(Tracker):
         preset: str = "tiny",
         device: str | None = None,
         mixed_precision: bool = False,
+        cuda_graph: bool | None = None,
         **overrides,
     ) -> FastSiamFCTracker:
         """A fast tracker with trained weights (the project's shipped ones by default)."""
         reference = SiamFCTracker.from_weights(path, preset, device, **overrides)
-        return cls(reference.net, reference.cfg, reference.device, mixed_precision)
+        net, cfg = reference.net, reference.cfg
+        return cls(net, cfg, reference.device, mixed_precision, cuda_graph=cuda_graph)
 
     def init(self, image: np.ndarray, box: Sequence[float]) -> None:
         """Remember the target: its centre, its size and phi(z), embedded once."""
@@ -321,6 +427,8 @@ class FastSiamFCTracker(Tracker):
         The maps stay on the tracker's device (`to_host` copies them to NumPy, for figures).
         """
         out = self.batch.step([image])
+        if self.batch.cuda_graph:  # the graph's outputs are overwritten by its next replay
+            out = dataclasses.replace(out, **clone_tensors(out))
         target, cfg = self.batch.targets[0], self.cfg
         best, row, col = (int(v) for v in out.peaks[0])
         side = out.sides[0, best]
@@ -335,21 +443,26 @@ class FastSiamFCTracker(Tracker):
         )  # fmt: skip
 
 
+def clone_tensors(step: object) -> dict[str, torch.Tensor]:
+    """A copy of each tensor field of a dataclass, by name."""
+    values = {f.name: getattr(step, f.name) for f in dataclasses.fields(step)}
+    return {k: v.clone() for k, v in values.items() if isinstance(v, torch.Tensor)}
+
+
 def to_host(step: TrackStep) -> TrackStep:
     """The same TrackStep with every tensor copied to a NumPy array (for plotting, comparing)."""
-    changes = {
-        f.name: getattr(step, f.name).cpu().numpy()
-        for f in dataclasses.fields(step)
-        if isinstance(getattr(step, f.name), torch.Tensor)
-    }
-    return dataclasses.replace(step, **changes)
+    values = {f.name: getattr(step, f.name) for f in dataclasses.fields(step)}
+    arrays = {k: v.cpu().numpy() for k, v in values.items() if isinstance(v, torch.Tensor)}
+    return dataclasses.replace(step, **arrays)
 
 
 def batch_for(tracker: FastSiamFCTracker | SiamFCTracker) -> SiamFCBatch:
     """An empty batch with a tracker's network, preset, device (and precision, if it has one)."""
     if isinstance(tracker, FastSiamFCTracker):
         old = tracker.batch
-        return SiamFCBatch(old.net, old.cfg, old.device, old.mixed_precision, old.ops)
+        return SiamFCBatch(
+            old.net, old.cfg, old.device, old.mixed_precision, old.ops, old.cuda_graph
+        )
     if isinstance(tracker, SiamFCTracker):
         return SiamFCBatch(tracker.net, tracker.cfg, tracker.device)
     raise ValueError(f"need a SiamFCTracker or FastSiamFCTracker, got {type(tracker).__name__}")

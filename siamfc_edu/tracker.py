@@ -22,7 +22,8 @@ got10k toolkit's: `init(image, box)`, `update(image) -> box`, `track(img_files, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import cv2
@@ -65,6 +66,29 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
                 "use --device cpu (device='cpu')"
             )
     return device
+
+
+@contextmanager
+def full_float32(device: torch.device) -> Iterator[None]:
+    """cuDNN's float32 convolutions in IEEE float32 inside the block, not TF32 (a GPU's default).
+
+    TF32 keeps 10 bits of mantissa: on a GPU it is faster, and its maps move the peaks of the
+    reference tracker (a CPU computes in float32) by a cell now and then. Nothing on the CPU.
+    """
+    if device.type != "cuda":
+        yield
+        return
+    conv = getattr(torch.backends.cudnn, "conv", None)
+    if hasattr(conv, "fp32_precision"):  # torch >= 2.9
+        flags, name, value = conv, "fp32_precision", "ieee"
+    else:
+        flags, name, value = torch.backends.cudnn, "allow_tf32", False
+    old = getattr(flags, name)
+    setattr(flags, name, value)
+    try:
+        yield
+    finally:
+        setattr(flags, name, old)
 
 
 def check_frame_size(image: np.ndarray, first_shape: tuple[int, ...]) -> None:
@@ -240,7 +264,8 @@ class SiamFCTracker(Tracker):
         self.base_x_side = search_side(box[2], box[3], self.cfg)  # search region at scale 1
         z_side, z_size = exemplar_side(box[2], box[3], self.cfg), self.cfg.exemplar_size
         self.exemplar = self.pieces.crop(image, self.center, z_side, z_size, mean_color(image))
-        self.kernel = self.embed(crops_to_tensor([self.exemplar], self.device))  # phi(z)
+        with full_float32(self.device):
+            self.kernel = self.embed(crops_to_tensor([self.exemplar], self.device))  # phi(z)
         self.frame_shape = image.shape  # every later frame must have this size
 
     # ------------------------------------------------------------------ every other frame
@@ -284,7 +309,8 @@ class SiamFCTracker(Tracker):
     def score(self, crops: np.ndarray) -> np.ndarray:
         """The raw 17 x 17 score map f(z, x) of every search crop: (S, 17, 17)."""
         x = crops_to_tensor(crops, self.device)
-        scores = self.net.head(self.kernel, self.embed(x), correlate=self.pieces.correlate)
+        with full_float32(self.device):
+            scores = self.net.head(self.kernel, self.embed(x), correlate=self.pieces.correlate)
         return scores[:, 0].float().cpu().numpy()
 
     def next_state(

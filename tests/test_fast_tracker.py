@@ -21,7 +21,7 @@ from siamfc_edu.fast_tracker import (
 from siamfc_edu.head import cross_correlation
 from siamfc_edu.images import mean_color
 from siamfc_edu.model import build_model
-from siamfc_edu.tracker import upsample
+from siamfc_edu.tracker import full_float32, upsample
 
 CARPHONE_BOX = [63, 42, 42, 54]
 # The CPU in CI; SIAMFC_EDU_TEST_DEVICE=cuda runs them on a GPU (benchmarks/device_check.sh)
@@ -48,12 +48,12 @@ def reference() -> SiamFCTracker:
     return SiamFCTracker.from_weights(device="cpu")
 
 
-def fast(ops: str | None = None, **kwargs) -> FastSiamFCTracker:
+def fast(
+    ops: str | None = None, mixed_precision: bool = False, cuda_graph: bool | None = None
+) -> FastSiamFCTracker:
     """The fast tracker under test, on DEVICE; the reference it is compared with is on the CPU."""
-    tracker = FastSiamFCTracker.from_weights(device=DEVICE, **kwargs)
-    if ops:
-        tracker.batch.ops = ops
-    return tracker
+    shipped = SiamFCTracker.from_weights(device=DEVICE)
+    return FastSiamFCTracker(shipped.net, shipped.cfg, DEVICE, mixed_precision, ops, cuda_graph)
 
 
 # ----------------------------------------------------------------------------- the pieces
@@ -75,6 +75,25 @@ def test_device_crops_equal_opencv_crops_bit_for_bit():
         ):
             want = crop_and_resize(frame, center, side, out_size, mean_color(frame))
             np.testing.assert_array_equal(got[i], want, err_msg=f"crop {i}, out {out_size}")
+
+
+def test_device_crops_equal_opencv_crops_for_random_squares():
+    """Squares of every size, in and out of the frame, centres on half pixels too."""
+    rng = np.random.default_rng(1)
+    frame = rng.integers(0, 256, (90, 120, 3), dtype=np.uint8)
+    centers = rng.uniform(-40, 160, (40, 2))
+    centers[:10] = np.round(centers[:10] * 2) / 2
+    sides = rng.choice([1.0, 2.0, 3.0, 17.5, 64.0, 127.0, 254.5, 255.0, 256.0, 600.3], (40, 2))
+    images = frames_to_device([frame] * 40, torch.device(DEVICE))
+    sizes = torch.tensor([frame.shape[:2]] * 40, device=DEVICE)
+    for out_size in (127, 255):
+        got = crop_batch(images, sizes, crop_windows(centers, sides), out_size)
+        got = got.permute(0, 2, 3, 1).cpu().numpy()
+        pad = mean_color(frame)
+        squares = [(c, side) for c, row in zip(centers, sides, strict=True) for side in row]
+        for i, (center, side) in enumerate(squares):
+            want = crop_and_resize(frame, center, side, out_size, pad)
+            np.testing.assert_array_equal(got[i], want, err_msg=f"square {i}, out {out_size}")
 
 
 def test_bicubic_upsampling_on_the_device_matches_opencv():
@@ -135,6 +154,7 @@ def test_the_device_path_gives_the_reference_boxes_on_carphone(carphone, referen
 
 @pytest.mark.parametrize("ops", ["host", "device"])
 def test_batched_tracking_equals_tracking_one_by_one(carphone, generated, ops):
+    """On CUDA the device ops replay CUDA graphs (the default), re-recorded as the batch shrinks."""
     runs = [
         (carphone[:12], CARPHONE_BOX),  # 176 x 144 frames beside 320 x 240 ones
         (generated[0][0][:9], generated[0][1]),
@@ -177,6 +197,54 @@ def test_step_gives_the_reference_track_step(carphone, reference):
     assert tracker.exemplar.shape == (127, 127, 3)
 
 
+# ----------------------------------------------------------------------------- on a GPU
+
+on_cuda = pytest.mark.skipif(DEVICE != "cuda", reason="SIAMFC_EDU_TEST_DEVICE=cuda runs it")
+
+
+@on_cuda
+def test_float32_on_a_gpu_is_not_tf32():
+    """TF32 keeps 10 mantissa bits (errors near 1e-3); IEEE float32 keeps 23 (near 1e-6)."""
+    tracker = fast("device")
+    x = torch.rand(3, 3, 255, 255, device=DEVICE) * 255
+    with torch.inference_mode():
+        want = fold_batch_norm(tracker.net.backbone).cpu().double()(x.cpu().double())
+        with full_float32(tracker.device):
+            got = tracker.batch.embedding(x).cpu().double()
+    error = ((got - want).abs().max() / want.abs().max()).item()
+    assert error < 1e-4, f"relative error {error:.1e}: TF32?"
+
+
+@on_cuda
+@pytest.mark.parametrize("mixed", [False, True])
+def test_cuda_graph_gives_the_boxes_of_the_eager_step(carphone, mixed):
+    want, _ = fast(mixed_precision=mixed, cuda_graph=False).track(carphone, CARPHONE_BOX)
+    got, _ = fast(mixed_precision=mixed, cuda_graph=True).track(carphone, CARPHONE_BOX)
+    np.testing.assert_allclose(got, want, atol=1e-4, rtol=0)
+
+
+@on_cuda
+def test_cuda_graph_steps_keep_their_own_maps(carphone):
+    tracker = fast(cuda_graph=True)
+    tracker.init(carphone[0], CARPHONE_BOX)
+    first, second = tracker.step(carphone[1]), tracker.step(carphone[2])
+    assert not torch.equal(first.search_crops, second.search_crops)
+    eager = fast(cuda_graph=False)
+    eager.init(carphone[0], CARPHONE_BOX)
+    torch.testing.assert_close(first.upsampled, eager.step(carphone[1]).upsampled)
+
+
+@on_cuda
+def test_cuda_graph_batches_of_changing_shapes_equal_one_by_one(carphone, generated):
+    runs = [(carphone[:7], CARPHONE_BOX), (generated[0][0][:12], generated[0][1])]
+    runs += [(generated[1][0][:4], generated[1][1])]
+    tracker = fast(cuda_graph=True)
+    batched = track_sequences(tracker, runs, batch=2)  # the batch's shapes change 3 times
+    for (boxes, _), (frames, box) in zip(batched, runs, strict=True):
+        want = fast(cuda_graph=False).track(frames, box)[0]
+        np.testing.assert_allclose(boxes, want, atol=1e-4, rtol=0)
+
+
 # ----------------------------------------------------------------------------- bad input
 
 
@@ -198,6 +266,8 @@ def test_bad_input_is_refused_like_the_reference(carphone):
         tracker.update(carphone[1][::2, ::2])
     with pytest.raises(ValueError, match="ops must be one of"):
         FastSiamFCTracker(device="cpu", ops="gpu")
+    with pytest.raises(ValueError, match="cuda_graph=True needs a CUDA device and ops='device'"):
+        FastSiamFCTracker(device="cpu", cuda_graph=True)
 
 
 def test_track_sequences_refuses_bad_runs(carphone):
