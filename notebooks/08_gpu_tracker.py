@@ -339,7 +339,8 @@ display(Code(inspect.getsource(SiamFCBatch.find_peaks), language="python"))
 # sequence launching them takes longer than running them. Since every shape in stages 2.1-2.5
 # is fixed, the fast tracker records them once as a CUDA graph (`StepGraph`) and replays the
 # graph each frame: one launch. On an H200 that took the paper preset from 199 to 473 frames/s
-# in float32 (README); on the CPU there is no graph.
+# in float32 (README). It is the default for one sequence on a GPU only (`uses_cuda_graph`): a
+# batch gains little from it, and on the CPU there is no graph.
 
 # %%
 fast = FastSiamFCTracker.from_weights(device=device)

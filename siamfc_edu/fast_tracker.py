@@ -15,10 +15,10 @@ Here one step of B sequences, each searched at S scales, runs as a few batched o
 
 On a GPU, float32 means float32: cuDNN would otherwise run the convolutions in TF32 (10-bit
 mantissas), and the boxes would drift from the reference's. Steps 1-3 have fixed shapes, so on a
-GPU they are recorded once as a CUDA graph and replayed each frame (`StepGraph`; the default on
-CUDA): one launch instead of a hundred small ones. For one sequence on an H200 that is 1.9x to
-3.2x the frames per second (`benchmarks/gpu_speed.py`); for 32 or more sequences at once, where
-the arithmetic fills the GPU, it changes little.
+GPU they can be recorded once as a CUDA graph and replayed each frame (`StepGraph`): one launch
+instead of a hundred small ones. For one sequence on an H200 that is 2.4x to 3.8x the frames per
+second (`benchmarks/gpu_speed.py`), so it is the default there (`uses_cuda_graph`); for 32 or
+more sequences at once, where the arithmetic fills the GPU, it changes little (-6 % to +11 %).
 
 On the CPU, OpenCV's crops and upsampling are faster than the tensor ones (measured in
 `benchmarks/gpu_speed.py`), so there the same tracker crops and upsamples on the host:
@@ -79,9 +79,17 @@ def default_ops(device: torch.device) -> str:
     return "host" if device.type == "cpu" else "device"
 
 
-def default_cuda_graph(device: torch.device, ops: str) -> bool:
-    """Whether a step is replayed as a CUDA graph: on a CUDA device, with the device ops."""
-    return device.type == "cuda" and ops == "device"
+def uses_cuda_graph(choice: bool | None, device: torch.device, ops: str, sequences: int) -> bool:
+    """Whether a step of this many sequences is replayed as a CUDA graph.
+
+    `choice` True or False decides; None (the default) means: on a CUDA device with the device
+    ops, for one sequence. There a graph measured 2.4x to 3.8x the frames per second of the
+    eager step (H200); for a batch it measured -6 % to +11 %, and a batch's shape changes as runs
+    start and end, each change recording a new graph.
+    """
+    if choice is not None:
+        return choice
+    return device.type == "cuda" and ops == "device" and sequences == 1
 
 
 def fold_batch_norm(embedding: torch.nn.Module) -> torch.nn.Module:
@@ -161,10 +169,8 @@ class SiamFCBatch:
                 f"cuda_graph=True needs a CUDA device and ops='device', not {self.device} and "
                 f"ops={self.ops!r}"
             )
-        if cuda_graph is None:
-            cuda_graph = default_cuda_graph(self.device, self.ops)
-        self.mixed_precision, self.cuda_graph = mixed_precision, cuda_graph
-        self.graph: StepGraph | None = None  # the recorded steps 1-3, for one batch shape
+        self.mixed_precision, self.cuda_graph = mixed_precision, cuda_graph  # None: by default
+        self.graph: StepGraph | None = None  # `device_step` recorded for one batch shape
         self.net = (net or build_model(self.cfg)).to(self.device).eval()
         self.embed = fold_batch_norm(self.net.backbone).to(
             self.device, memory_format=torch.channels_last
@@ -252,7 +258,7 @@ class SiamFCBatch:
                 raw = self.score(crops, torch.cat(self.kernels))
                 upsampled = self.upsample(raw)
                 maps = (crops, raw, upsampled, *self.find_peaks(upsampled))
-            else:  # 1-5. on the device, from the frames and the squares' taps
+            else:  # 1-5. on the device, from the frames and the squares to cut
                 maps = self.on_device(frames, centers, sides)
         peaks = maps[-1].cpu().numpy()  # the step's only copy to the host
         for i, (k, row, col) in enumerate(peaks):  # 6-7. on the host
@@ -269,7 +275,7 @@ class SiamFCBatch:
             torch.from_numpy(squares).to(self.device, non_blocking=True),
             torch.cat(self.kernels),
         )
-        if not self.cuda_graph:
+        if not uses_cuda_graph(self.cuda_graph, self.device, self.ops, len(frames)):
             return self.device_step(*inputs)
         if self.graph is None or not self.graph.fits(inputs):
             self.graph = None  # free the old graph's memory before recording a new one
@@ -364,7 +370,7 @@ class FastSiamFCTracker(Tracker):
 
     `mixed_precision=True` runs the network under bf16 autocast (for a GPU); `ops` forces where
     crops and upsampling run ('device' or 'host'; by default `default_ops`); `cuda_graph`
-    whether each step is replayed as a CUDA graph (`StepGraph`; by default on CUDA).
+    whether each step is replayed as a CUDA graph (`StepGraph`; by default `uses_cuda_graph`).
     """
 
     name = "SiamFC-fast"
@@ -427,8 +433,9 @@ class FastSiamFCTracker(Tracker):
         The maps stay on the tracker's device (`to_host` copies them to NumPy, for figures).
         """
         out = self.batch.step([image])
-        if self.batch.cuda_graph:  # the graph's outputs are overwritten by its next replay
-            out = dataclasses.replace(out, **clone_tensors(out))
+        batch = self.batch
+        if uses_cuda_graph(batch.cuda_graph, batch.device, batch.ops, 1):  # a graph's outputs
+            out = dataclasses.replace(out, **clone_tensors(out))  # change at its next replay
         target, cfg = self.batch.targets[0], self.cfg
         best, row, col = (int(v) for v in out.peaks[0])
         side = out.sides[0, best]

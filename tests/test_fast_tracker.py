@@ -17,6 +17,7 @@ from siamfc_edu.fast_tracker import (
     fold_batch_norm,
     to_host,
     track_sequences,
+    uses_cuda_graph,
 )
 from siamfc_edu.head import cross_correlation
 from siamfc_edu.images import mean_color
@@ -154,7 +155,6 @@ def test_the_device_path_gives_the_reference_boxes_on_carphone(carphone, referen
 
 @pytest.mark.parametrize("ops", ["host", "device"])
 def test_batched_tracking_equals_tracking_one_by_one(carphone, generated, ops):
-    """On CUDA the device ops replay CUDA graphs (the default), re-recorded as the batch shrinks."""
     runs = [
         (carphone[:12], CARPHONE_BOX),  # 176 x 144 frames beside 320 x 240 ones
         (generated[0][0][:9], generated[0][1]),
@@ -200,6 +200,16 @@ def test_step_gives_the_reference_track_step(carphone, reference):
 # ----------------------------------------------------------------------------- on a GPU
 
 on_cuda = pytest.mark.skipif(DEVICE != "cuda", reason="SIAMFC_EDU_TEST_DEVICE=cuda runs it")
+
+
+def test_cuda_graphs_by_default_for_one_sequence_on_cuda_only():
+    cuda, cpu = torch.device("cuda"), torch.device("cpu")
+    assert uses_cuda_graph(None, cuda, "device", 1)
+    assert not uses_cuda_graph(None, cuda, "device", 2)  # a batch: eager
+    assert not uses_cuda_graph(None, cuda, "host", 1)  # crops on the host: nothing to record
+    assert not uses_cuda_graph(None, cpu, "device", 1)
+    assert uses_cuda_graph(True, cuda, "device", 32)  # as asked
+    assert not uses_cuda_graph(False, cuda, "device", 1)
 
 
 @on_cuda
