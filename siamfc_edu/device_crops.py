@@ -24,8 +24,8 @@ def frames_to_device(frames: list[np.ndarray], device: torch.device) -> torch.Te
     """RGB uint8 frames as one (B, H, W, 3) uint8 batch on the device, zero beyond smaller frames.
 
     Frames of different sizes share the batch: each sits in the top-left corner of the largest.
-    For a GPU the batch is assembled in pinned (page-locked) memory, which the GPU copies from
-    several times faster than from ordinary memory.
+    For a GPU the batch is assembled in pinned (page-locked) memory: the GPU copies from it
+    directly and without blocking the host, where ordinary memory goes through a staging copy.
     """
     height = max(f.shape[0] for f in frames)
     width = max(f.shape[1] for f in frames)
@@ -54,9 +54,8 @@ def crop_windows(centers: np.ndarray, sides: np.ndarray) -> np.ndarray:
     `crop_window`'s formula on arrays: `np.rint` rounds halves to even, as Python's `round` does.
     """
     sides = np.maximum(1, np.rint(sides))  # (B, K)
-    corners = np.rint(
-        np.asarray(centers, dtype=np.float64)[:, None, :] - (sides[..., None] - 1) / 2
-    )
+    centers = np.asarray(centers, dtype=np.float64)[:, None, :]  # (B, 1, 2)
+    corners = np.rint(centers - (sides[..., None] - 1) / 2)  # (B, K, 2)
     return np.concatenate([corners, sides[..., None]], axis=2)
 
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from siamfc_edu import SiamFCTracker
-from siamfc_edu.crops import crop_and_resize
+from siamfc_edu.crops import crop_and_resize, crop_window
 from siamfc_edu.data import read_video, render_video
 from siamfc_edu.device_crops import crop_batch, crop_windows, frames_to_device, upsample_maps
 from siamfc_edu.fast_tracker import (
@@ -76,6 +76,15 @@ def test_device_crops_equal_opencv_crops_bit_for_bit():
         ):
             want = crop_and_resize(frame, center, side, out_size, mean_color(frame))
             np.testing.assert_array_equal(got[i], want, err_msg=f"crop {i}, out {out_size}")
+
+
+def test_crop_windows_are_crop_window_on_arrays():
+    """Halves too: np.rint and Python's round both round them to even."""
+    rng = np.random.default_rng(0)
+    centers, sides = rng.uniform(-50, 300, (300, 2)), rng.uniform(0.2, 600, (300, 3))
+    centers[:60], sides[:60] = np.round(centers[:60] * 2) / 2, np.round(sides[:60] * 2) / 2
+    want = [[crop_window(c, side) for side in row] for c, row in zip(centers, sides, strict=True)]
+    np.testing.assert_array_equal(crop_windows(centers, sides), np.array(want, dtype=float))
 
 
 def test_device_crops_equal_opencv_crops_for_random_squares():
