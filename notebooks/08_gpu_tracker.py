@@ -266,9 +266,10 @@ print(f"on {device}: crops and upsampling run on the {default_ops(device)}")
 # - On a GPU, `mixed_precision=True` runs $\varphi$ under bf16 autocast; the correlation and
 #   everything after it stay in float32.
 # - On a GPU, float32 must be asked for: cuDNN runs float32 convolutions in TF32 by default
-#   (10 mantissa bits instead of 23, errors near $10^{-3}$ instead of $10^{-6}$). That is enough
-#   to move the boxes on carphone by 2.5 px (`benchmarks/tf32_drift.py`, measured on an H200),
-#   so both trackers run their network inside `full_float32`, which switches TF32 off.
+#   (10 mantissa bits instead of 23). On an H200, φ's largest error was $4\cdot10^{-4}$ of its
+#   largest value in TF32 against $2\cdot10^{-6}$ in float32, enough to move the boxes on
+#   carphone by 2.5 px (`benchmarks/tf32_drift.py`). So both trackers run their network inside
+#   `full_float32`, which switches TF32 off.
 
 # %%
 x = got  # the three search crops from 2.1, already on the device
@@ -289,7 +290,7 @@ print(f"ok: folded = unfolded; phi of 3 crops: {unfolded_ms:.2f} ms as trained, 
 # $(B\cdot C, 1, 6, 6)$ in $B\cdot C$ groups), then each sequence's $C$ channels are summed:
 # $(S, B, 17, 17)$. One convolution of $B$ groups of $C$ channels computes the same maps, but
 # measured on an NVIDIA H200 it took 11 ms for 128 sequences of the paper's network against
-# 1.4 ms this way (`benchmarks/step_profile.py`); on a 2-core CPU it is 2x to 3x slower too.
+# 1.4 ms this way (`benchmarks/step_profile.py`); on a 2-core CPU it is 1.8x to 2.8x slower.
 
 # %%
 display(Code(inspect.getsource(correlate_per_sequence), language="python"))
@@ -335,12 +336,13 @@ display(Code(inspect.getsource(SiamFCBatch.find_peaks), language="python"))
 # `step` returns the reference's `TrackStep`, maps as tensors on the device; `to_host` makes
 # them NumPy arrays, and notebook 06's figure draws it unchanged.
 #
-# On a GPU one more thing matters. A step launches about a hundred small kernels, and for one
-# sequence launching them takes longer than running them. Since every shape in stages 2.1-2.5
-# is fixed, the fast tracker records them once as a CUDA graph (`StepGraph`) and replays the
-# graph each frame: one launch. On an H200 that took the paper preset from 199 to 473 frames/s
-# in float32 (README). It is the default for one sequence on a GPU only (`uses_cuda_graph`): a
-# batch gains little from it, and on the CPU there is no graph.
+# On a GPU one more thing matters. A step is many small operations, each its own kernel, and
+# for one sequence launching them takes longer than running them. Since every shape in stages
+# 2.1-2.5 is fixed, the fast tracker records them once as a CUDA graph (`StepGraph`) and replays
+# the graph each frame: one launch. On an H200 that took the paper preset from 199 to 473
+# frames/s in float32 (README). It is the default for one sequence on a GPU only
+# (`uses_cuda_graph`): an evaluation's batch changes shape as runs start and end, and each new
+# shape records a new graph. On the CPU there is no graph.
 
 # %%
 fast = FastSiamFCTracker.from_weights(device=device)

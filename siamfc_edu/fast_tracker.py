@@ -16,9 +16,9 @@ Here one step of B sequences, each searched at S scales, runs as a few batched o
 On a GPU, float32 means float32: cuDNN would otherwise run the convolutions in TF32 (10-bit
 mantissas), and the boxes would drift from the reference's. Steps 1-3 have fixed shapes, so on a
 GPU they can be recorded once as a CUDA graph and replayed each frame (`StepGraph`): one launch
-instead of a hundred small ones. For one sequence on an H200 that is 2.4x to 3.8x the frames per
-second (`benchmarks/gpu_speed.py`), so it is the default there (`uses_cuda_graph`); for 32 or
-more sequences at once, where the arithmetic fills the GPU, it changes little (-6 % to +11 %).
+instead of one per small operation. For one sequence on an H200 that is 2.4x to 3.8x the frames
+per second (`benchmarks/gpu_speed.py`), so it is the default there (`uses_cuda_graph`); for 32 or
+more sequences at once, where the arithmetic fills the GPU, it changes little (-6 % to +13 %).
 
 On the CPU, OpenCV's crops and upsampling are faster than the tensor ones (measured in
 `benchmarks/gpu_speed.py`), so there the same tracker crops and upsamples on the host:
@@ -84,8 +84,9 @@ def uses_cuda_graph(choice: bool | None, device: torch.device, ops: str, sequenc
 
     `choice` True or False decides; None (the default) means: on a CUDA device with the device
     ops, for one sequence. There a graph measured 2.4x to 3.8x the frames per second of the
-    eager step (H200); for a batch it measured -6 % to +11 %, and a batch's shape changes as runs
-    start and end, each change recording a new graph.
+    eager step (H200). Batches of fixed shape measured +30 % to +88 % with 8 sequences and -6 %
+    to +13 % with 32 or more; but an evaluation's batch changes shape as runs start and end (and
+    frame sizes differ), each change recording a new graph, a cost not measured yet: ask for it.
     """
     if choice is not None:
         return choice
@@ -108,8 +109,8 @@ def correlate_per_sequence(kernels: torch.Tensor, x: torch.Tensor) -> torch.Tens
     kernels: (B, C, h, w), one phi(z) per sequence; x: (B*S, C, H, W), sequence-major. Each of
     the B*C channels is correlated on its own (a depthwise convolution, B*C groups of one
     channel), then each sequence's C channels are summed: B correlations in one call. One
-    convolution of B groups of C channels gives the same maps 3x to 8x slower on an H200 and 2x
-    to 3x slower on a 2-core CPU (`benchmarks/step_profile.py`'s "grouped" column).
+    convolution of B groups of C channels gives the same maps up to 8x slower on an H200 (128
+    sequences) and 1.8x to 2.8x slower on a 2-core CPU (`benchmarks/step_profile.py`, "grouped").
     """
     b, c, h, w = kernels.shape
     s, size = x.shape[0] // b, x.shape[-2:]
@@ -335,10 +336,11 @@ class SiamFCBatch:
 class StepGraph:
     """`device_step` recorded once as a CUDA graph for one shape of inputs, replayed each frame.
 
-    A step launches about a hundred small kernels; for one sequence on a GPU, launching them
-    costs more than running them. Replaying a graph launches them all at once. The graph reads
-    its inputs from fixed tensors (each frame's are copied in) and writes its outputs to fixed
-    tensors: they are overwritten by the next replay.
+    A step is many small operations; for one sequence on a GPU, launching their kernels one by
+    one costs more than running them (a graph measured 2.4x to 3.8x the eager frames/s).
+    Replaying a graph launches them all at once. The graph reads its inputs from fixed tensors
+    (each frame's are copied in) and writes its outputs to fixed tensors: they are overwritten
+    by the next replay.
     """
 
     def __init__(self, step: Callable[..., tuple], inputs: tuple[torch.Tensor, ...]):
