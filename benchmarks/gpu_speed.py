@@ -1,7 +1,7 @@
 """Frames per second of the fast tracker, alone and batched, against the plain reference: one table.
 
     python benchmarks/gpu_speed.py [--frames 60] [--batches 8,32,128] [--presets SiamFC-3s,tiny]
-                                   [--precisions fp32,mixed] [--devices cpu,cuda]
+                                   [--precisions fp32,bf16] [--devices cpu,cuda]
                                    [--cudnn-benchmark] [--rounds 3]
 
 Rows, for each device (CUDA only when there is one), preset and precision:
@@ -10,10 +10,13 @@ Rows, for each device (CUDA only when there is one), preset and precision:
 - fast: `FastSiamFCTracker` on one sequence;
 - fast xN: `track_sequences` over N sequences at once;
 - on CUDA, also "fast graph" and "fast graph xN": the same with each step replayed as a CUDA graph.
-Mixed precision (bf16 autocast of the network) exists only for the fast tracker, so plain and
-today appear in the fp32 rows only. On CUDA, fp32 is IEEE float32 in every row (cuDNN's TF32
-default is switched off, `tracker.full_float32`). The N sequences are the clip from N first
-boxes: the given box, then boxes moved by up to 4 px and resized by up to 10 % (seeded).
+bf16 (autocast of the network; "mixed" is accepted as its older name) exists only for the fast
+tracker, so plain and today appear in the fp32 rows only. The header names the CPU and its
+native bfloat16 features (`runtime.describe_cpu`): without avx512_bf16 or amx_bf16 the CPU's
+bf16 rows are emulated (slower than fp32 on the 2-core AMD EPYC measured in the README). On
+CUDA, fp32 is IEEE float32 in every row (cuDNN's TF32 default is switched off,
+`runtime.full_float32`). The N sequences are the clip from N first boxes: the given box, then
+boxes moved by up to 4 px and resized by up to 10 % (seeded).
 
 Timing convention: the frames are decoded before any clock starts; each row is warmed up first
 (a few frames, not timed); the first frame of a sequence (init) is not timed. The one-sequence
@@ -30,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import time
 
 import numpy as np
@@ -38,7 +40,8 @@ import torch
 from track_speed import PlainSiamFC, network_for, read_video
 
 from siamfc_edu.fast_tracker import FastSiamFCTracker, track_sequences
-from siamfc_edu.tracker import SiamFCTracker, full_float32
+from siamfc_edu.runtime import describe_cpu, full_float32
+from siamfc_edu.tracker import SiamFCTracker
 
 WARM_FRAMES = 3
 
@@ -80,15 +83,10 @@ def time_batched(tracker, frames: list[np.ndarray], box: list[float], n: int) ->
 
 
 def device_name(device: torch.device) -> str:
-    """The GPU's name, or the CPU's model and the threads torch uses."""
+    """The GPU's name, or the CPU's model, its native bfloat16 features and torch's threads."""
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    model = platform.processor() or platform.machine()
-    if os.path.exists("/proc/cpuinfo"):
-        with open("/proc/cpuinfo") as f:
-            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
-        model = names[0] if names else model
-    return f"{model}, {torch.get_num_threads()} torch threads"
+    return f"{describe_cpu()}; {torch.get_num_threads()} torch threads"
 
 
 def reset_memory(device: torch.device) -> None:
@@ -116,7 +114,8 @@ def rows_for(preset: str, device: torch.device, frames, box, args) -> list[list[
     graphs = [False, True] if device.type == "cuda" else [False]
     for precision in precisions:
         for graph in graphs:
-            fast = FastSiamFCTracker(net, cfg, device, precision == "mixed", cuda_graph=graph)
+            bf16 = precision in ("bf16", "mixed")
+            fast = FastSiamFCTracker(net, cfg, device, bf16, cuda_graph=graph)
             singles["fast graph" if graph else "fast", precision] = fast
     # one sequence: the trackers take turns, round after round, so that they share the load
     results = {key: ([], [], float("nan")) for key in singles}
@@ -163,7 +162,7 @@ def main(argv: list[str] | None = None) -> list[list[str]]:
     parser.add_argument("--frames", type=int, default=60)
     parser.add_argument("--batches", default="8,32,128")
     parser.add_argument("--presets", default="SiamFC-3s,tiny")
-    parser.add_argument("--precisions", default="fp32,mixed")
+    parser.add_argument("--precisions", default="fp32,bf16", help="fp32, bf16 (or mixed)")
     parser.add_argument("--devices", default="cpu,cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--video", default="bikes.mp4")
     parser.add_argument("--box", default="300,120,40,60", help="first-frame box x,y,w,h")

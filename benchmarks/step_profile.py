@@ -23,7 +23,7 @@ from track_speed import network_for, read_video
 
 from siamfc_edu.device_crops import crop_windows, frames_to_device, resize_squares, upsample_maps
 from siamfc_edu.fast_tracker import SiamFCBatch, correlate_per_sequence
-from siamfc_edu.tracker import full_float32
+from siamfc_edu.runtime import full_float32
 
 STAGES = ["frames up", "squares up", "crops", "phi", "correlation", "grouped",
           "upsampling", "peaks", "host moves"]  # fmt: skip

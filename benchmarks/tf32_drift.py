@@ -2,7 +2,7 @@
 
     python benchmarks/tf32_drift.py        (needs CUDA)
 
-The fast tracker runs float32 convolutions in IEEE float32 (`tracker.full_float32`); a
+The fast tracker runs float32 convolutions in IEEE float32 (`runtime.full_float32`); a
 GPU's default is TF32. This tracks carphone and three generated sequences with the reference on
 the CPU, then the fast tracker on CUDA both ways, and prints the largest box difference of each.
 """

@@ -95,9 +95,12 @@ def box_values(box: object) -> np.ndarray | str:
     if isinstance(box, (str, bytes, dict)):
         return f"{expected}, got a {type(box).__name__}: {box!r}"
     try:
-        return np.asarray(box, dtype=np.float64).reshape(-1)
+        values = np.asarray(box, dtype=np.float64)
     except (TypeError, ValueError):
         return f"{expected}, got {box!r}"
+    if values.ndim != 1:  # a 2x2 array is not [x, y, w, h], however it flattens
+        return f"{expected} in one dimension, got an array of shape {values.shape}"
+    return values
 
 
 def box_problem(box: object, frame_size: tuple[int, int] | None = None) -> str | None:

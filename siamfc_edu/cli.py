@@ -5,14 +5,13 @@ siamfc-edu make-data --out DIR --videos N --seed S
 siamfc-edu train --preset tiny --data DIR --out RUN_DIR
     (also: python -m siamfc_edu.train ..., torchrun --nproc_per_node N -m siamfc_edu.train ...)
 siamfc-edu evaluate --trackers siamfc,ncc,mil --data DIR
-siamfc-edu make-exercises          (exercises/ from solutions/)
+siamfc-edu make-exercises          (exercises/ and solutions/*.ipynb from solutions/*.py)
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -44,22 +43,41 @@ def frame_count(source: str) -> int | None:
     return n if n > 0 else None
 
 
-def make_tracker(weights: str | None, preset: str, device: str | None):
-    """The SiamFC tracker with the given weights, or the shipped ones for the preset."""
-    from .config import get_preset
-    from .model import build_model, default_weights
-    from .tracker import SiamFCTracker, resolve_device
+def make_tracker(
+    weights: str | None,
+    preset: str,
+    device: str | None,
+    precision: str = "fp32",
+    announce: bool = True,
+):
+    """The SiamFC tracker with the given weights, or the shipped ones for the preset.
 
-    cfg = get_preset(preset)  # an unknown preset or device is refused before any warning
+    In float32 it is the reference `SiamFCTracker`; in bf16 the fast tracker, the same network
+    under bf16 autocast. `precision` auto chooses (`runtime.choose_precision`); with `announce`
+    the choice and its reason are printed to stderr.
+    """
+    from .config import get_preset
+    from .fast_tracker import in_precision
+    from .model import build_model, default_weights
+    from .runtime import check_precision, resolve_device
+    from .tracker import SiamFCTracker
+
+    cfg = get_preset(preset)  # an unknown preset, device or precision is refused before a warning
     resolve_device(device)
+    check_precision(precision)
     if weights is None and not default_weights(preset).is_file():
         print(
             f"siamfc-edu: warning: no trained weights at {default_weights(preset)}; "
             "tracking with a random network (pass --weights FILE)",
             file=sys.stderr,
         )
-        return SiamFCTracker(build_model(cfg), cfg, device)
-    return SiamFCTracker.from_weights(weights, preset=preset, device=device)
+        tracker = SiamFCTracker(build_model(cfg), cfg, device)
+    else:
+        tracker = SiamFCTracker.from_weights(weights, preset=preset, device=device)
+    tracker, chosen = in_precision(tracker, precision)
+    if announce:
+        print(f"siamfc-edu: precision {chosen}", file=sys.stderr, flush=True)
+    return tracker
 
 
 BOXES_HEADER = (
@@ -89,6 +107,7 @@ def cmd_track(args: argparse.Namespace) -> None:
 
     from .boxes import check_box
     from .data.footage import VideoEndedEarly, iter_frames
+    from .runtime import check_precision
     from .viz import BROWSER_CODECS, VideoWriter, draw_box, video_codecs
 
     out = Path(args.out) if args.out else None
@@ -96,6 +115,7 @@ def cmd_track(args: argparse.Namespace) -> None:
         video_codecs(out)  # an extension we cannot write is refused before any work
     if not args.fps > 0:
         raise ValueError(f"--fps must be a positive number of frames per second, got {args.fps}")
+    check_precision(args.precision)
     frames = iter_frames(args.video)
     first = next(frames, None)  # an unreadable path fails here, before the network is built
     if first is None:
@@ -103,8 +123,6 @@ def cmd_track(args: argparse.Namespace) -> None:
     if first.image is None:
         raise ValueError(f"cannot track from the first frame of {args.video}: {first.problem}")
     box = check_box(args.box, first.image.shape)  # a bad box is refused before the progress bar
-    tracker = make_tracker(args.weights, args.preset, args.device)
-    tracker.init(first.image, box)
     default_boxes = out.with_suffix(".txt") if out else Path(f"{Path(args.video).stem}_boxes.txt")
     boxes_file = Path(args.boxes) if args.boxes else default_boxes
     with contextlib.ExitStack() as outputs:
@@ -124,6 +142,15 @@ def cmd_track(args: argparse.Namespace) -> None:
                     f"{out.with_suffix('.webm')} for one they play",
                     file=sys.stderr,
                 )
+        try:  # the outputs are checked first; then the network (its precision printed once)
+            tracker = make_tracker(args.weights, args.preset, args.device, args.precision)
+        except BaseException:
+            outputs.close()
+            boxes_file.unlink(missing_ok=True)  # nothing is left behind by a run that cannot start
+            if out is not None:
+                out.unlink(missing_ok=True)
+            raise
+        tracker.init(first.image, box)
         annotated = draw_box(first.image, box)
         write_frame(rows, video, box, annotated)
         tracked, skipped, ended = 1, [], ""
@@ -187,88 +214,10 @@ def cmd_curate(args: argparse.Namespace) -> None:
     curate(find_vid_root(args.data), args.out)
 
 
-RECIPE_FIELDS = (  # the preset's training numbers, each an option that overrides it
-    "epochs",
-    "pairs_per_epoch",
-    "batch_size",
-    "lr_initial",
-    "lr_final",
-    "momentum",
-    "weight_decay",
-    "max_frame_gap",
-    "r_pos",
-)
-INT_FIELDS = ("epochs", "pairs_per_epoch", "batch_size", "max_frame_gap")
-
-
-def add_train_arguments(parser: argparse.ArgumentParser) -> None:
-    """The training options, shared by `siamfc-edu train` and `python -m siamfc_edu.train`."""
-    parser.add_argument("--preset", default="tiny", help="tiny, paper (SiamFC-3s) or SiamFC")
-    parser.add_argument(
-        "--data",
-        required=True,
-        help="a VID / GOT-10k root, 'footage', a video or image folder, or weighted sources: "
-        "data/generated:0.5,footage:0.5",
-    )
-    parser.add_argument("--out", required=True, help="the run directory")
-    parser.add_argument("--seed", type=int, default=0, help="the pairs drawn and the first weights")
-    parser.add_argument("--workers", type=int, default=2, help="DataLoader worker processes")
-    parser.add_argument(
-        "--val-pairs",
-        type=int,
-        default=256,
-        help="held-out pairs validated after every epoch (at least 1; there is no run without)",
-    )
-    parser.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue from RUN_DIR/checkpoint.pth (or, if that is damaged, the one before) with "
-        "the same options: a changed --preset, --seed, --val-pairs or recipe option is refused, "
-        "listing the differences; only --epochs, --lr-initial and --lr-final may change (to "
-        "train longer, or slower after a nan loss): the learning rate then decays over the new "
-        "schedule from the next epoch on",
-    )
-    parser.add_argument("--device", help="cpu, cuda, cuda:1 (default: the GPU when there is one)")
-    parser.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
-    parser.add_argument("--stop-after", type=int, help="stop after this many epochs (resume later)")
-    parser.add_argument(
-        "--bn-batches", type=int, default=0, help="re-estimate batch norm on N batches at the end"
-    )
-    for name in RECIPE_FIELDS:
-        kind = int if name in INT_FIELDS else float
-        parser.add_argument(f"--{name.replace('_', '-')}", type=kind, help="overrides the preset")
-
-
-def train_from_args(args: argparse.Namespace) -> Path:
-    """Build the preset and the run options from parsed arguments, and train."""
-    from .config import get_preset, quick_mode
-    from .train import RunOptions, train
-
-    overrides = {k: getattr(args, k) for k in RECIPE_FIELDS if getattr(args, k) is not None}
-    if quick_mode():
-        overrides.setdefault("epochs", 2)
-        overrides.setdefault("pairs_per_epoch", 64)
-    cfg = get_preset(args.preset, **overrides)
-    opts = RunOptions(
-        data=args.data,
-        out=Path(args.out),
-        seed=args.seed,
-        workers=args.workers,
-        val_pairs=args.val_pairs,
-        resume=args.resume,
-        device=args.device,
-        amp=not args.no_amp,
-        stop_after=args.stop_after,
-        bn_batches=args.bn_batches,
-    )
-    final = train(cfg, opts)
-    if final.is_file() and int(os.environ.get("RANK", "0")) == 0:
-        print(f"weights: {final}  (log: {opts.out / 'log.csv'}, curve: {opts.out / 'loss.png'})")
-    return final
-
-
 def cmd_train(args: argparse.Namespace) -> None:
     """Train a preset on a data set (see `siamfc_edu.train`)."""
+    from .train.command import train_from_args
+
     train_from_args(args)
 
 
@@ -285,11 +234,11 @@ def evaluation_sequences(root: str | Path) -> list:
     return read_otb(root / "OTB" if (root / "OTB").is_dir() else root)
 
 
-def siamfc_for_evaluation(args: argparse.Namespace):
+def siamfc_for_evaluation(args: argparse.Namespace, announce: bool = True):
     """The SiamFC tracker to evaluate: with --batch N, N runs tracked at once, same boxes."""
     if args.batch < 1:
         raise ValueError(f"--batch {args.batch}: give at least 1 run at a time")
-    tracker = make_tracker(args.weights, args.preset, args.device)
+    tracker = make_tracker(args.weights, args.preset, args.device, args.precision, announce)
     if args.batch == 1:
         return tracker
     from .fast_tracker import BatchedTracker
@@ -300,9 +249,17 @@ def siamfc_for_evaluation(args: argparse.Namespace):
 def chosen_trackers(args: argparse.Namespace) -> dict:
     """--trackers as {name: a function that makes the tracker}, in the order given; checked."""
     from . import baselines
+    from .runtime import check_precision
+
+    check_precision(args.precision)
+    built = []  # the precision is printed with the first SiamFC tracker built, not again
+
+    def siamfc() -> object:
+        built.append(siamfc_for_evaluation(args, announce=not built))
+        return built[-1]
 
     makers = {
-        "siamfc": lambda: siamfc_for_evaluation(args),
+        "siamfc": siamfc,
         "ncc": baselines.NCCTracker,
         "mil": baselines.MILTracker,
     }
@@ -381,11 +338,24 @@ def cmd_evaluate_protocols(args: argparse.Namespace) -> None:
 
 
 def cmd_make_exercises(args: argparse.Namespace) -> None:
-    """Write the student notebooks of exercises/ from solutions/ (solution regions stubbed)."""
-    from .exercises import make_exercises
+    """Write the student notebooks of exercises/ from solutions/ (solution regions stubbed).
 
+    First the solutions' .ipynb from their .py, with nbgrader's metadata made from the markers.
+    """
+    from .exercises import make_exercises, write_solution_notebooks
+
+    solutions = write_solution_notebooks(args.solutions)
+    print(f"{len(solutions)} solution notebooks written, with nbgrader's metadata")
     written = make_exercises(args.solutions, args.out)
     print(f"{len(written) // 2} exercise notebooks written to {args.out}/")
+
+
+DEFAULT_PRECISION = "auto"
+PRECISION_HELP = (
+    "fp32, bf16 or auto: the network in float32 or bfloat16; auto (the default) takes bf16 where "
+    "the CPU (avx512_bf16 or amx_bf16) or GPU computes it natively and the preset keeps its "
+    "accuracy in it (tiny), else fp32. The choice is printed once"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -417,6 +387,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     track.add_argument("--fps", type=float, default=25.0, help="frame rate of the output video")
     track.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    track.add_argument(
+        "--precision", default=DEFAULT_PRECISION, metavar="{fp32,bf16,auto}", help=PRECISION_HELP
+    )
     track.set_defaults(func=cmd_track)
 
     make = sub.add_parser("make-data", help="write the generated VID (+ OTB, GOT-10k eval splits)")
@@ -437,6 +410,8 @@ def build_parser() -> argparse.ArgumentParser:
     curate.add_argument("--data", required=True, help="an ImageNet VID root (real or generated)")
     curate.add_argument("--out", help="where to write the crops (default: beside the data)")
     curate.set_defaults(func=cmd_curate)
+
+    from .train.command import add_train_arguments
 
     train = sub.add_parser("train", help="train SiamFC on a VID-layout data set")
     add_train_arguments(train)
@@ -471,6 +446,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     evaluate.add_argument(
+        "--precision", default=DEFAULT_PRECISION, metavar="{fp32,bf16,auto}", help=PRECISION_HELP
+    )
+    evaluate.add_argument(
         "--batch",
         type=int,
         default=1,
@@ -484,7 +462,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.set_defaults(func=cmd_evaluate)
 
-    exercises = sub.add_parser("make-exercises", help="write exercises/ from solutions/")
+    exercises = sub.add_parser(
+        "make-exercises", help="write exercises/ and the solutions' .ipynb from solutions/*.py"
+    )
     exercises.add_argument("--solutions", default="solutions", help="the solution notebooks")
     exercises.add_argument("--out", default="exercises", help="where the exercises go")
     exercises.set_defaults(func=cmd_make_exercises)
@@ -513,26 +493,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("siamfc-edu: interrupted", file=sys.stderr)
         return 130
-    return 0
-
-
-def train_main(argv: list[str] | None = None) -> int:
-    """`python -m siamfc_edu.train ...`, also under torchrun: `siamfc-edu train` on its own."""
-    from .train import TrainingError
-    from .train.loop import end_processes
-
-    parser = argparse.ArgumentParser(
-        prog="siamfc_edu.train", description="Train SiamFC (Section 3 of the paper)."
-    )
-    add_train_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        train_from_args(args)
-    except (TrainingError, FileNotFoundError, ValueError, OSError) as err:
-        print(f"siamfc-edu train: error: {err}", file=sys.stderr)
-        return 2
-    finally:
-        end_processes()
     return 0
 
 

@@ -38,7 +38,7 @@ class SiamFCConfig:
     window_influence: float = 0.176  # weight of the cosine (Hann) window in the final score
     min_scale: float = 0.2  # the target never shrinks below this fraction of its first size
     max_scale: float = 5.0  # ... nor grows beyond this multiple
-    # --- training (Section 3 of the paper) --------------------------------------------------
+    # --- training (the paper's §2.2 and §4.1; the authors' experiment.m) ---------------------
     r_pos: int = 16  # positives within this radius (search-image pixels) of the centre
     max_frame_gap: int = 100  # T: exemplar and search frames at most this far apart
     epochs: int = 50
@@ -48,6 +48,17 @@ class SiamFCConfig:
     lr_final: float = 1e-5
     momentum: float = 0.9
     weight_decay: float = 5e-4
+
+    def __post_init__(self) -> None:
+        """Refuse a preset that makes no sense, however it was made (keyword, file, replace)."""
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if field_value(field, value) is None:
+                kind = KINDS[type(field.default)]
+                raise ValueError(f"config field {field.name} is {value!r}, not {kind}")
+        problem = config_problem(self)
+        if problem is not None:
+            raise ValueError(f"config {self.name!r}: {problem}")
 
     @property
     def score_size(self) -> int:
@@ -75,6 +86,72 @@ class SiamFCConfig:
         lines.append(f"  {'score_size':<17} = {self.score_size}  (derived)")
         return "\n".join(lines)
 
+
+# ------------------------------------------------------------------ the rules a preset follows
+
+# The rules every field's value must follow; config_problem names the first one broken.
+AT_LEAST_1 = ("exemplar_size", "instance_size", "total_stride", "response_up", "epochs")
+AT_LEAST_1 += ("pairs_per_epoch", "batch_size", "max_frame_gap")
+POSITIVE = ("bn_eps", "scale_step", "scale_penalty", "min_scale", "max_scale", "r_pos")
+POSITIVE += ("lr_initial", "lr_final")
+FRACTION = ("window_influence", "scale_lr")  # from 0 to 1
+NON_NEGATIVE = ("context", "weight_decay")
+
+
+def config_problem(cfg: SiamFCConfig) -> str | None:
+    """What makes no sense in a preset ("scale_num must be ..."), or None when nothing does."""
+    c = cfg.channels
+    if len(c) != 5 or any(n < 2 or n % 2 for n in c):
+        return f"channels must be five even numbers >= 2 (conv1..conv5), got {c}"
+    if cfg.scale_num < 1 or cfg.scale_num % 2 == 0:
+        return f"scale_num must be odd and at least 1 (the middle one is 1), got {cfg.scale_num}"
+    for name in AT_LEAST_1:
+        if getattr(cfg, name) < 1:
+            return f"{name} must be at least 1, got {getattr(cfg, name)}"
+    for name in POSITIVE:
+        if not getattr(cfg, name) > 0:
+            return f"{name} must be above 0, got {getattr(cfg, name)}"
+    for name in FRACTION:
+        if not 0 <= getattr(cfg, name) <= 1:
+            return f"{name} must be from 0 to 1, got {getattr(cfg, name)}"
+    for name in NON_NEGATIVE:
+        if getattr(cfg, name) < 0:
+            return f"{name} must be at least 0, got {getattr(cfg, name)}"
+    if not 0 <= cfg.momentum < 1:
+        return f"momentum must be from 0 to below 1, got {cfg.momentum}"
+    if cfg.pairs_per_epoch < cfg.batch_size:
+        return (f"pairs_per_epoch must be at least the batch size, {cfg.batch_size} (an epoch "
+                f"is pairs // batch size steps), got {cfg.pairs_per_epoch}")  # fmt: skip
+    if cfg.instance_size <= cfg.exemplar_size:
+        return (
+            f"instance_size must exceed exemplar_size {cfg.exemplar_size}, got {cfg.instance_size}"
+        )
+    if cfg.max_scale < cfg.min_scale:
+        return f"max_scale ({cfg.max_scale}) must be at least min_scale ({cfg.min_scale})"
+    return None
+
+
+KINDS = {int: "a whole number", float: "a finite number", str: "a text", tuple: "a list of ints"}
+
+
+def field_value(field: dataclasses.Field, value: object) -> object:
+    """A field's value read from a file, as the field's type, or None if it is not of that type."""
+    kind = type(field.default)
+    if isinstance(value, bool):
+        return None
+    if kind is tuple and isinstance(value, list | tuple):
+        ok = all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in value)
+        return tuple(int(n) for n in value) if ok else None
+    if kind is int and isinstance(value, numbers.Integral):
+        return int(value)
+    if kind is float and isinstance(value, numbers.Real) and math.isfinite(value):
+        return float(value)
+    if kind is str and isinstance(value, str):
+        return value
+    return None
+
+
+# ------------------------------------------------------------------ the presets
 
 PRESETS: dict[str, SiamFCConfig] = {
     "SiamFC-3s": SiamFCConfig(),
@@ -116,62 +193,6 @@ def quick_mode() -> bool:
 
 # ------------------------------------------------------------------ a preset read from a file
 
-# The rules every field's value must follow; config_problem names the first one broken.
-AT_LEAST_1 = ("exemplar_size", "instance_size", "total_stride", "response_up", "epochs")
-AT_LEAST_1 += ("pairs_per_epoch", "batch_size", "max_frame_gap")
-POSITIVE = ("bn_eps", "scale_step", "scale_penalty", "min_scale", "max_scale", "r_pos")
-POSITIVE += ("lr_initial", "lr_final")
-FRACTION = ("window_influence", "scale_lr", "momentum")  # from 0 to 1
-NON_NEGATIVE = ("context", "weight_decay")
-
-
-def config_problem(cfg: SiamFCConfig) -> str | None:
-    """What makes no sense in a preset ("scale_num must be ..."), or None when nothing does."""
-    c = cfg.channels
-    if len(c) != 5 or any(n < 2 or n % 2 for n in c):
-        return f"channels must be five even numbers >= 2 (conv1..conv5), got {c}"
-    if cfg.scale_num < 1 or cfg.scale_num % 2 == 0:
-        return f"scale_num must be odd and at least 1 (the middle one is 1), got {cfg.scale_num}"
-    for name in AT_LEAST_1:
-        if getattr(cfg, name) < 1:
-            return f"{name} must be at least 1, got {getattr(cfg, name)}"
-    for name in POSITIVE:
-        if not getattr(cfg, name) > 0:
-            return f"{name} must be above 0, got {getattr(cfg, name)}"
-    for name in FRACTION:
-        if not 0 <= getattr(cfg, name) <= 1:
-            return f"{name} must be from 0 to 1, got {getattr(cfg, name)}"
-    for name in NON_NEGATIVE:
-        if getattr(cfg, name) < 0:
-            return f"{name} must be at least 0, got {getattr(cfg, name)}"
-    if cfg.instance_size <= cfg.exemplar_size:
-        return (
-            f"instance_size must exceed exemplar_size {cfg.exemplar_size}, got {cfg.instance_size}"
-        )
-    if cfg.max_scale < cfg.min_scale:
-        return f"max_scale ({cfg.max_scale}) must be at least min_scale ({cfg.min_scale})"
-    return None
-
-
-KINDS = {int: "a whole number", float: "a finite number", str: "a text", tuple: "a list of ints"}
-
-
-def field_value(field: dataclasses.Field, value: object) -> object:
-    """A field's value read from a file, as the field's type, or None if it is not of that type."""
-    kind = type(field.default)
-    if isinstance(value, bool):
-        return None
-    if kind is tuple and isinstance(value, list | tuple):
-        ok = all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in value)
-        return tuple(int(n) for n in value) if ok else None
-    if kind is int and isinstance(value, numbers.Integral):
-        return int(value)
-    if kind is float and isinstance(value, numbers.Real) and math.isfinite(value):
-        return float(value)
-    if kind is str and isinstance(value, str):
-        return value
-    return None
-
 
 def config_from_dict(fields: object, source: str = "checkpoint") -> SiamFCConfig:
     """A preset read from a file (a checkpoint's "config"), every field checked.
@@ -194,8 +215,7 @@ def config_from_dict(fields: object, source: str = "checkpoint") -> SiamFCConfig
         if values[name] is None:
             kind = KINDS[type(field.default)]
             raise ValueError(f"{source}: its config's {name} is {fields[name]!r}, not {kind}")
-    cfg = SiamFCConfig(**values)
-    problem = config_problem(cfg)
-    if problem is not None:
-        raise ValueError(f"{source}: its config's {problem}")
-    return cfg
+    try:
+        return SiamFCConfig(**values)
+    except ValueError as error:
+        raise ValueError(f"{source}: its {error}") from None

@@ -36,6 +36,7 @@ from matplotlib.figure import Figure
 
 from .boxes import box_center
 from .data.sequence import Sequence
+from .files import write_text, writing
 from .interface import Tracker
 
 SUCCESS_THRESHOLDS = np.linspace(0, 1, 21)  # IoU thresholds of OTB's success plot
@@ -556,8 +557,8 @@ def save_results(summaries: list[TrackerSummary], report: str, out_dir: str | Pa
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     text, table = out_dir / "results.txt", out_dir / "results.csv"
-    text.write_text(report + "\n")
-    with open(table, "w", newline="") as file:
+    write_text(text, report + "\n")
+    with writing(table), open(table, "w", newline="") as file:
         writer = csv.writer(file)
         writer.writerow(["tracker", "auc", "precision20", "ao", "sr50", "sr75", "fps", "sequences"])
         for s in summaries:

@@ -52,16 +52,20 @@ from .device_crops import (
 from .images import as_rgb_frame, mean_color, read_image
 from .interface import Tracker
 from .model import SiamFCNet, build_model
+from .runtime import (
+    Precision,
+    check_frame_size,
+    choose_precision,
+    crops_to_tensor,
+    full_float32,
+    resolve_device,
+)
 from .tracker import (
     SiamFCTracker,
     TrackStep,
-    check_frame_size,
-    crops_to_tensor,
     damped_scale,
     displacement,
-    full_float32,
     hann_window,
-    resolve_device,
     scale_factors,
     scale_penalties,
     upsample,
@@ -370,8 +374,10 @@ class StepGraph:
 class FastSiamFCTracker(Tracker):
     """SiamFC with every step of a frame on the device: `SiamFCTracker`'s boxes, faster.
 
-    `mixed_precision=True` runs the network under bf16 autocast (for a GPU); `ops` forces where
-    crops and upsampling run ('device' or 'host'; by default `default_ops`); `cuda_graph`
+    `precision` is 'fp32', 'bf16' (the network under bf16 autocast) or 'auto' (bf16 where the
+    CPU or GPU computes it natively, `runtime.choose_precision`); `mixed_precision=True` is the
+    older spelling of 'bf16'. The choice and its reason are in `self.precision`. `ops` forces
+    where crops and upsampling run ('device' or 'host'; by default `default_ops`); `cuda_graph`
     whether each step is replayed as a CUDA graph (`StepGraph`; by default `uses_cuda_graph`).
     """
 
@@ -385,8 +391,11 @@ class FastSiamFCTracker(Tracker):
         mixed_precision: bool = False,
         ops: str | None = None,
         cuda_graph: bool | None = None,
+        precision: str | None = None,
     ):
-        self.batch = SiamFCBatch(net, cfg, device, mixed_precision, ops, cuda_graph)
+        self.precision = precision_for(precision, mixed_precision, device, cfg)
+        bf16 = self.precision.name == "bf16"
+        self.batch = SiamFCBatch(net, cfg, device, bf16, ops, cuda_graph)
         self.cfg, self.device, self.net = self.batch.cfg, self.batch.device, self.batch.net
         self.exemplar: torch.Tensor | None = None
 
@@ -398,12 +407,13 @@ class FastSiamFCTracker(Tracker):
         device: str | None = None,
         mixed_precision: bool = False,
         cuda_graph: bool | None = None,
+        precision: str | None = None,
         **overrides,
     ) -> FastSiamFCTracker:
         """A fast tracker with trained weights (the project's shipped ones by default)."""
         reference = SiamFCTracker.from_weights(path, preset, device, **overrides)
-        net, cfg = reference.net, reference.cfg
-        return cls(net, cfg, reference.device, mixed_precision, cuda_graph=cuda_graph)
+        net, cfg, device = reference.net, reference.cfg, reference.device
+        return cls(net, cfg, device, mixed_precision, cuda_graph=cuda_graph, precision=precision)
 
     def init(self, image: np.ndarray, box: Sequence[float]) -> None:
         """Remember the target: its centre, its size and phi(z), embedded once."""
@@ -450,6 +460,30 @@ class FastSiamFCTracker(Tracker):
             out.windowed[0], (row, col), cells, crop_px, frame_px, target.center, target.scale,
             target.box(),
         )  # fmt: skip
+
+
+def precision_for(
+    precision: str | None,
+    mixed_precision: bool,
+    device: str | torch.device | None,
+    cfg: SiamFCConfig | None,
+) -> Precision:
+    """The precision: `precision` if given (fp32, bf16 or auto), else mixed_precision's."""
+    if precision is None:
+        return Precision("bf16" if mixed_precision else "fp32", "asked for")
+    if mixed_precision and precision != "bf16":
+        raise ValueError(f"mixed_precision=True asks for bf16, but precision={precision!r}")
+    return choose_precision(precision, resolve_device(device), (cfg or get_preset()).name)
+
+
+def in_precision(tracker: SiamFCTracker, requested: str) -> tuple[Tracker, Precision]:
+    """The tracker for a user's precision: the reference as it is in float32, else its network in
+    the fast tracker under bf16 autocast; with the precision chosen (auto: `choose_precision`)."""
+    chosen = choose_precision(requested, tracker.device, tracker.cfg.name)
+    if chosen.name == "fp32":
+        return tracker, chosen
+    fast = FastSiamFCTracker(tracker.net, tracker.cfg, tracker.device, precision=chosen.name)
+    return fast, chosen
 
 
 def clone_tensors(step: object) -> dict[str, torch.Tensor]:

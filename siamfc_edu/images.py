@@ -62,6 +62,8 @@ def as_rgb_frame(image: object) -> np.ndarray:
         raise ValueError(f"a frame must be a numpy array (H x W x 3, uint8), got {type(image)}")
     if image.dtype != np.uint8:
         raise ValueError(f"a frame must be uint8 RGB (0..255), got dtype {image.dtype}")
+    if image.ndim in (2, 3) and 0 in image.shape[:2]:
+        raise ValueError(f"the frame is empty: shape {image.shape}")
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[:, :, 0]
     if image.ndim == 2:
@@ -70,8 +72,6 @@ def as_rgb_frame(image: object) -> np.ndarray:
         return np.ascontiguousarray(image[:, :, :3])
     if image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(f"a frame must be H x W x 3 RGB (or gray, or RGBA), got {image.shape}")
-    if image.shape[0] == 0 or image.shape[1] == 0:
-        raise ValueError(f"the frame is empty: shape {image.shape}")
     return image
 
 

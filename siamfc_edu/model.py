@@ -14,6 +14,7 @@ from torch import nn
 
 from .backbone import AlexNetEmbedding
 from .config import PRESETS, SiamFCConfig, config_from_dict, get_preset
+from .files import writing
 from .head import CorrelationHead
 
 # The shipped weights and their model card travel with the installed package (package data).
@@ -49,8 +50,9 @@ def save_weights(model: nn.Module, cfg: SiamFCConfig, path: str | Path, **extra:
     payload.update(extra)
     tmp = path.with_name(path.name + ".tmp")
     try:
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
+        with writing(path):
+            torch.save(payload, tmp)
+            os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     return path

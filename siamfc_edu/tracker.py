@@ -22,8 +22,7 @@ got10k toolkit's: `init(image, box)`, `update(image) -> box`, `track(img_files, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -38,77 +37,7 @@ from .head import cross_correlation
 from .images import as_rgb_frame, mean_color
 from .interface import Tracker
 from .model import SiamFCNet, build_model, default_weights, load_weights
-
-
-def default_device() -> torch.device:
-    """CUDA when there is a GPU, the CPU otherwise."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    """The device to run on (the default one for None); a device this torch cannot use says why."""
-    if device is None:
-        return default_device()
-    try:
-        device = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ValueError(f"unknown device {device!r}: use cpu, cuda or cuda:N") from None
-    if device.type == "cuda":
-        if torch.version.cuda is None:
-            raise ValueError(
-                f"CUDA is not available in this torch build (torch {torch.__version__}); "
-                "use --device cpu (device='cpu')"
-            )
-        count = torch.cuda.device_count()
-        if count == 0 or (device.index or 0) >= count:
-            raise ValueError(
-                f"no GPU {device} here: torch {torch.__version__} sees {count} GPU(s); "
-                "use --device cpu (device='cpu')"
-            )
-    return device
-
-
-@contextmanager
-def full_float32(device: torch.device) -> Iterator[None]:
-    """cuDNN's float32 convolutions in IEEE float32 inside the block, not TF32 (a GPU's default).
-
-    TF32 keeps 10 bits of mantissa: on a GPU it is faster, and its maps move the peaks of the
-    reference tracker (a CPU computes in float32) by a cell now and then. Nothing on the CPU.
-    """
-    if device.type != "cuda":
-        yield
-        return
-    conv = getattr(torch.backends.cudnn, "conv", None)
-    if hasattr(conv, "fp32_precision"):  # torch >= 2.9
-        flags, name, value = conv, "fp32_precision", "ieee"
-    else:
-        flags, name, value = torch.backends.cudnn, "allow_tf32", False
-    old = getattr(flags, name)
-    setattr(flags, name, value)
-    try:
-        yield
-    finally:
-        setattr(flags, name, old)
-
-
-def check_frame_size(image: np.ndarray, first_shape: tuple[int, ...]) -> None:
-    """Refuse a frame whose size differs from the first frame's: the coordinates would be wrong."""
-    if image.shape[:2] != tuple(first_shape[:2]):
-        (height, width), (first_h, first_w) = image.shape[:2], first_shape[:2]
-        raise ValueError(
-            f"the frame is {width}x{height} but the sequence started at {first_w}x{first_h}: "
-            "the tracker's boxes are in first-frame pixels (resize the frames, or init again)"
-        )
-
-
-def crops_to_tensor(crops: list[np.ndarray] | np.ndarray, device: torch.device) -> torch.Tensor:
-    """H x W x 3 uint8 crops -> a (B, 3, H, W) float32 batch with values 0..255.
-
-    The batch stays channels-last in memory (the layout the crops already have), which the
-    convolutions of PyTorch run faster on, on the CPU as on the GPU.
-    """
-    batch = torch.from_numpy(np.stack(crops)).to(device)
-    return batch.permute(0, 3, 1, 2).float().contiguous(memory_format=torch.channels_last)
+from .runtime import check_frame_size, crops_to_tensor, full_float32, resolve_device
 
 
 def scale_factors(cfg: SiamFCConfig) -> np.ndarray:

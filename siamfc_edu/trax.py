@@ -28,6 +28,12 @@ from .images import read_image
 from .interface import Tracker
 
 INSTALL_HINT = 'the VOT toolkit integration needs vot-trax: pip install "siamfc-edu[vot]"'
+NO_CLIENT = (
+    "no TraX client answered ({reason}). siamfc-edu-vot is a TraX server that the VOT toolkit "
+    "starts itself: name it in your workspace's trackers.ini (protocol = trax, command = "
+    "siamfc-edu-vot --preset tiny) and run `vot evaluate SiamFC`; to track a video by hand, "
+    "use `siamfc-edu track`"
+)
 
 
 def region_to_box(region: object) -> np.ndarray:
@@ -41,14 +47,23 @@ def region_to_box(region: object) -> np.ndarray:
     raise ValueError(f"the VOT toolkit sent a {region.type} region; SiamFC needs a polygon or box")
 
 
-def serve(tracker: Tracker, server: object) -> None:
-    """Answer the toolkit until it quits: init on a region, update on a frame, a box for each."""
+def serve(tracker: Tracker, server: object) -> int:
+    """Answer the toolkit until it quits: init on a region, update on a frame, a box for each.
+
+    Returns how many requests it answered (0: no client ever spoke).
+    """
     import trax
 
+    answered = 0
     while True:
-        request = server.wait()
+        try:
+            request = server.wait()
+        except trax.TraxException as error:
+            raise ConnectionError(
+                NO_CLIENT.format(reason=error) if not answered else error
+            ) from None
         if request.type == trax.TraxStatus.QUIT:
-            return
+            return answered
         image = read_image(request.image["color"].path())
         if request.type == trax.TraxStatus.INITIALIZE:
             box = region_to_box(request.objects[0][0])
@@ -57,6 +72,7 @@ def serve(tracker: Tracker, server: object) -> None:
             box = tracker.update(image)
         x, y, w, h = (float(v) for v in box)
         server.status([(trax.Rectangle.create(x, y, w, h), {})])
+        answered += 1
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -68,6 +84,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--weights", help="a checkpoint (default: the shipped weights of --preset)")
     parser.add_argument("--preset", default="tiny", help="tiny, paper (SiamFC-3s) or SiamFC")
     parser.add_argument("--device", help="cpu, cuda, cuda:1 (default: the GPU when there is one)")
+    parser.add_argument(
+        "--precision",
+        default="auto",
+        metavar="{fp32,bf16,auto}",
+        help="fp32, bf16 or auto (default: bf16 where the CPU or GPU computes it natively and the "
+        "preset keeps its accuracy in it, else fp32; as siamfc-edu track)",
+    )
     return parser.parse_args(argv)
 
 
@@ -80,11 +103,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"siamfc-edu-vot: error: {INSTALL_HINT}", file=sys.stderr)
         return 2
     from .config import get_preset
+    from .fast_tracker import in_precision
+    from .runtime import check_precision
     from .tracker import SiamFCTracker
 
     try:
         get_preset(args.preset)  # an unknown preset is named before a missing weights file
+        check_precision(args.precision)
         tracker = SiamFCTracker.from_weights(args.weights, preset=args.preset, device=args.device)
+        tracker, precision = in_precision(tracker, args.precision)
     except (ValueError, OSError, RuntimeError) as error:
         print(f"siamfc-edu-vot: error: {error}", file=sys.stderr)
         return 1
@@ -93,12 +120,12 @@ def main(argv: list[str] | None = None) -> int:
         [trax.Image.PATH],
         ["color"],
         tracker_name="SiamFC",
-        tracker_description=f"siamfc-edu, preset {args.preset}",
+        tracker_description=f"siamfc-edu, preset {args.preset}, precision {precision}",
         tracker_family="Siamese",
     )
     try:
         serve(tracker, server)
-    except trax.TraxException as error:  # the toolkit went away: nobody to tell
+    except (trax.TraxException, ConnectionError) as error:  # no toolkit, or it went away
         print(f"siamfc-edu-vot: error: {error}", file=sys.stderr)
         return 1
     except (ValueError, OSError, RuntimeError) as error:  # the toolkit shows the reason

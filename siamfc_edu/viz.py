@@ -22,6 +22,7 @@ from .crops import exemplar_side, search_side
 
 BOX_COLOR = (255, 64, 64)  # the tracker's box
 TRUTH_COLOR = (64, 220, 64)  # a ground-truth box
+CAPTION_FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
 def draw_box(
@@ -85,10 +86,38 @@ def frame_strip(
             tile = draw_box(tile, boxes[i])
         tile = fit_height(tile, height)
         if labels is not None:
-            cv2.putText(tile, labels[i], (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 0), 1)
+            tile = draw_caption(tile, labels[i])
         tiles.append(tile)
         tiles.append(np.full((height, gap, 3), 255, np.uint8))
     return np.concatenate(tiles[:-1], axis=1)
+
+
+def draw_caption(
+    image: np.ndarray, text: str, origin: tuple[int, int] = (4, 16), color=(255, 255, 0)
+) -> np.ndarray:
+    """A copy of the image with `text` on a dark box: legible over bright and yellow pictures."""
+    out = np.ascontiguousarray(image).copy()
+    (width, height), baseline = cv2.getTextSize(text, CAPTION_FONT, 0.5, 1)
+    x, y = origin
+    cv2.rectangle(out, (x - 3, y - height - 3), (x + width + 2, y + baseline), (0, 0, 0), -1)
+    cv2.putText(out, text, (x, y), CAPTION_FONT, 0.5, color, 1, cv2.LINE_AA)
+    return out
+
+
+def draw_colorbar(
+    height: int, lo: float, hi: float, ticks: list[float], cmap: str = "viridis", width: int = 16
+) -> np.ndarray:
+    """A vertical colour bar from lo (bottom) to hi (top), with each tick's value beside it."""
+    column = np.linspace(hi, lo, height)[:, None].repeat(width, axis=1)
+    out = np.full((height, width + 72, 3), 255, np.uint8)
+    out[:, :width] = colorize(column, cmap, lo, hi)
+    for value in ticks:
+        y = round((hi - value) / (hi - lo) * (height - 1)) if hi > lo else height // 2
+        cv2.line(out, (width, y), (width + 4, y), (0, 0, 0), 1)
+        text_y = int(np.clip(y + 4, 10, height - 3))
+        label = f"{value:.4g}"
+        cv2.putText(out, label, (width + 7, text_y), CAPTION_FONT, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
+    return out
 
 
 def draw_score_map(
@@ -145,7 +174,7 @@ def plot_track_step(step: object, cfg: SiamFCConfig, title: str = "") -> object:
         (step.raw_scores[step.best_scale], "raw 17x17 map"),
         (step.normalised, "upsampled x16, normalised"),
         (step.window, "cosine window"),
-        (step.windowed, f"windowed: peak {step.peak[::-1]}"),
+        (step.windowed, f"windowed: peak (row, col) {step.peak}"),
     ]
     for ax, (image, name) in zip(axes[1], panels, strict=False):
         ax.imshow(image, cmap="viridis")

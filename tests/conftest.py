@@ -62,3 +62,36 @@ def red_square_vid(tmp_path_factory: pytest.TempPathFactory) -> Path:
             annotations.append([VidObject(0, "red", np.array([x, y, w, h], float))])
         write_vid_snippet(root, "train", f"snippet_{s}", frames, annotations, ["SV"])
     return root
+
+
+# ----------------------------------------------------------------------------- a full disk
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A folder on its own 4 MiB tmpfs (root only; skipped with the reason elsewhere).
+
+    Call the yielded `fill()` to take every free byte, as a disk that has just filled up.
+    """
+    import subprocess
+
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
+                          capture_output=True, text=True)  # fmt: skip
+    if done.returncode:
+        pytest.skip(f"cannot mount a small tmpfs here ({done.stderr.strip() or 'not root'})")
+
+    def fill() -> None:
+        with open(mount / "filler", "wb", buffering=0) as f:
+            for chunk in (b"\0" * 65536, b"\0"):  # big writes, then the last partial block
+                try:
+                    while True:
+                        f.write(chunk)
+                except OSError:
+                    pass
+
+    try:
+        yield mount, fill
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)

@@ -158,3 +158,17 @@ def test_bad_settings_are_refused():
         NCCTracker(search_factor=0.5)
     with pytest.raises(ValueError, match="template_lr"):
         NCCTracker(template_lr=2)
+
+
+@pytest.mark.parametrize("make", [NCCTracker, MILTracker])
+def test_a_trackers_boxes_do_not_depend_on_what_ran_before(make, carphone_frames):
+    def run():
+        tracker = make()
+        tracker.init(carphone_frames[0], [63, 42, 42, 54])
+        return np.array([tracker.update(f) for f in carphone_frames[1:]])
+
+    first = run()
+    other = MILTracker()  # another run in between consumes the random generators
+    other.init(carphone_frames[3], [50, 30, 40, 40])
+    other.update(carphone_frames[4])
+    np.testing.assert_array_equal(run(), first)

@@ -167,9 +167,11 @@ def test_corrupt_frame_is_skipped_with_a_warning(red_square_vid: Path, tmp_path:
     for jpeg in list((root / "Data/VID/train/snippet_0").glob("*.JPEG"))[:6]:
         jpeg.write_bytes(b"\xff\xd8 not really a jpeg")
     dataset = PairDataset(CFG, root, length=30, seed=0, augment=False)
-    with pytest.warns(UserWarning, match="cannot read the image"):
+    with pytest.warns(UserWarning, match="cannot read the image") as record:
         pairs = [dataset[i] for i in range(30)]
-    assert dataset.skipped > 0
+    assert dataset.skipped > 1 and sum(dataset.skipped_by_track.values()) == dataset.skipped
+    warned = [str(w.message) for w in record if "cannot read" in str(w.message)]
+    assert len(warned) == len(dataset.skipped_by_track), "one warning per sequence, not per frame"
     for _, x, _ in pairs:  # every pair that came back is a correct one
         np.testing.assert_allclose(red_centroid(x), (127, 127), atol=1.6)
 

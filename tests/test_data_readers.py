@@ -239,6 +239,15 @@ def test_vot_bad_inputs(tmp_path: Path) -> None:
         read_vot(tmp_path)
 
 
+@pytest.mark.parametrize("entry", ["../ball", "/data/vot/ball", "sub/ball", ".."])
+def test_vot_list_entries_that_are_paths_are_refused_naming_the_line(tmp_path, entry) -> None:
+    polygons = np.array([rotated_polygon(60, 50, 31, 21, 0)] * 2)
+    write_vot_sequence(tmp_path, "ball", frames(2), polygons)
+    (tmp_path / "list.txt").write_text(f"ball\n{entry}\n")
+    with pytest.raises(ValueError, match=r"list\.txt, line 2: .* is a path"):
+        read_vot(tmp_path)
+
+
 # ----------------------------------------------------------------------------- image folder
 
 

@@ -22,7 +22,8 @@ from siamfc_edu.fast_tracker import (
 from siamfc_edu.head import cross_correlation
 from siamfc_edu.images import mean_color
 from siamfc_edu.model import build_model
-from siamfc_edu.tracker import full_float32, upsample
+from siamfc_edu.runtime import full_float32
+from siamfc_edu.tracker import upsample
 
 CARPHONE_BOX = [63, 42, 42, 54]
 # The CPU in CI; SIAMFC_EDU_TEST_DEVICE=cuda runs them on a GPU (benchmarks/device_check.sh)

@@ -198,3 +198,30 @@ def test_evaluate_cli_progress_results_folder_and_protocol(otb_copy, tmp_path, c
     with pytest.raises(SystemExit):
         main(["evaluate", "--help"])
     assert "./evaluation/" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------- bad input, round 3
+
+
+def test_vid_frame_without_annotation_is_kept_absent_in_a_counted_warning(tmp_path: Path) -> None:
+    annotations = [[VidObject(0, "a", square(10 + 5 * k, 20))] for k in range(4)]
+    write_vid_snippet(tmp_path, "train", "s", textured_frames(4), annotations)
+    (tmp_path / "Annotations/VID/train/s/000002.xml").unlink()
+    with pytest.warns(UserWarning, match=r"skipped 1 .*no annotation .*000002\.xml"):
+        (seq,) = read_vid(tmp_path)
+    assert len(seq.frames) == 4 and seq.absent.tolist() == [False, False, True, False]
+
+
+@pytest.mark.parametrize("grouped", [False, True], ids=["snippet", "group/snippet"])
+def test_vid_root_without_any_annotation_is_a_clear_error(tmp_path: Path, grouped: bool) -> None:
+    annotations = [[VidObject(0, "a", square(10 + 5 * k, 20))] for k in range(2)]
+    write_vid_snippet(tmp_path, "train", "s", textured_frames(2), annotations)
+    for kind in ("Annotations", "Data"):
+        base = tmp_path / kind / "VID/train"
+        if grouped:  # train's layout: ILSVRC2015_VID_train_0000/<snippet>
+            (base / "group").mkdir()
+            (base / "s").rename(base / "group/s")
+    for xml in (tmp_path / "Annotations/VID/train").rglob("*.xml"):
+        xml.unlink()
+    with pytest.raises(ValueError, match=r"no VID (annotation|snippet).* under .*Annotations/VID"):
+        read_vid(tmp_path)

@@ -21,7 +21,8 @@ from siamfc_edu.cli import main
 from siamfc_edu.config import get_preset
 from siamfc_edu.data.footage import VideoEndedEarly, footage_path, iter_frames, read_video
 from siamfc_edu.model import build_model
-from siamfc_edu.tracker import SiamFCTracker, resolve_device
+from siamfc_edu.runtime import resolve_device
+from siamfc_edu.tracker import SiamFCTracker
 from siamfc_edu.viz import BROWSER_CODECS, VideoWriter, video_codecs
 
 BOX = "60,30,50,60"  # the face in carphone's first frame, 0-based x,y,w,h
@@ -294,6 +295,8 @@ def test_the_cli_says_cuda_is_missing_in_one_line(capsys, frame_folder):
         ({"x": 1, "y": 2, "w": 3, "h": 4}, r"4 numbers \[x, y, w, h\] .*got a dict"),
         ("60,30,50,60", r"4 numbers \[x, y, w, h\] .*got a str"),
         (["a", 1, 2, 3], r"4 numbers \[x, y, w, h\]"),
+        (np.array([[63, 42], [42, 54]]), r"4 numbers \[x, y, w, h\] .*one dimension.*\(2, 2\)"),
+        ([[63, 42, 42, 54]], r"4 numbers \[x, y, w, h\] .*one dimension.*\(1, 4\)"),
     ],
 )
 def test_a_box_in_the_wrong_form_names_the_expected_one(carphone_frames, box, message):
@@ -417,3 +420,12 @@ def test_an_mp4_without_h264_says_browsers_will_not_play_it(tmp_path, capsys, fr
     else:
         assert "is MPEG-4 (mp4v), which browsers and JupyterLab do not play" in err
         assert "tracked.webm" in err
+
+
+@pytest.mark.parametrize("shape", [(0, 5), (0, 5, 3), (5, 0, 3), (0, 0, 4)])
+def test_an_empty_frame_is_named_not_blamed_on_the_box(shape):
+    frame = np.zeros(shape, np.uint8)
+    with pytest.raises(ValueError, match=r"the frame is empty"):
+        random_tracker().init(frame, [0, 0, 2, 2])
+    with pytest.raises(ValueError, match=r"the frame is empty"):
+        NCCTracker().init(frame, [0, 0, 2, 2])

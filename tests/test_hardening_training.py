@@ -17,10 +17,10 @@ from torch.utils.data import Dataset
 import siamfc_edu.train.loop as loop_module
 import siamfc_edu.train.recipe as recipe_module
 import siamfc_edu.train.runlog as runlog
-from siamfc_edu.cli import add_train_arguments, train_main
 from siamfc_edu.config import get_preset
 from siamfc_edu.model import read_checkpoint
 from siamfc_edu.train import RunOptions, TrainingError, train
+from siamfc_edu.train.command import add_train_arguments, train_main
 
 
 def tiny_run(**overrides):
@@ -46,17 +46,17 @@ def worker_pids() -> set[int]:
 @pytest.mark.parametrize(
     ("recipe", "options", "expected"),
     [
-        ({"epochs": 0}, {}, "--epochs must be at least 1, got 0"),
-        ({"epochs": -1}, {}, "--epochs must be at least 1, got -1"),
-        ({"batch_size": 0, "pairs_per_epoch": 8}, {}, "--batch-size must be at least 1, got 0"),
-        ({"pairs_per_epoch": 4}, {}, "--pairs-per-epoch must be at least the batch size, 8"),
+        ({"epochs": 0}, {}, "epochs must be at least 1, got 0"),
+        ({"epochs": -1}, {}, "epochs must be at least 1, got -1"),
+        ({"batch_size": 0, "pairs_per_epoch": 8}, {}, "batch_size must be at least 1, got 0"),
+        ({"pairs_per_epoch": 4}, {}, "pairs_per_epoch must be at least the batch size, 8"),
         ({}, {"val_pairs": 0}, "--val-pairs must be at least 1 .*got 0"),
-        ({"lr_initial": 0.0}, {}, "--lr-initial must be finite and above 0, got 0.0"),
-        ({"lr_final": float("nan")}, {}, "--lr-final must be finite and above 0, got nan"),
-        ({"momentum": 1.0}, {}, "--momentum must be from 0 to below 1, got 1.0"),
-        ({"weight_decay": -1e-4}, {}, "--weight-decay must be finite and at least 0"),
-        ({"max_frame_gap": 0}, {}, "--max-frame-gap must be at least 1"),
-        ({"r_pos": 0}, {}, "--r-pos must be finite and above 0"),
+        ({"lr_initial": 0.0}, {}, "lr_initial must be above 0, got 0.0"),
+        ({"lr_final": float("nan")}, {}, "lr_final is nan, not a finite number"),
+        ({"momentum": 1.0}, {}, "momentum must be from 0 to below 1, got 1.0"),
+        ({"weight_decay": -1e-4}, {}, "weight_decay must be at least 0"),
+        ({"max_frame_gap": 0}, {}, "max_frame_gap must be at least 1"),
+        ({"r_pos": 0}, {}, "r_pos must be above 0"),
         ({}, {"workers": -1}, "--workers must be at least 0"),
         ({}, {"stop_after": 0}, "--stop-after must be at least 1"),
         ({}, {"bn_batches": -2}, "--bn-batches must be at least 0"),
@@ -71,7 +71,8 @@ def test_an_option_that_makes_no_sense_is_refused_before_any_work(
     assert not out.exists()
 
 
-def test_the_cli_names_the_bad_option_in_one_line(tmp_path, capsys):
+def test_the_cli_names_the_bad_option_in_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("SIAMFC_EDU_QUICK", raising=False)  # its note would be a second line
     for argv, expected in [
         (["--epochs", "0"], "--epochs must be at least 1, got 0"),
         (["--val-pairs", "0"], "--val-pairs must be at least 1"),
@@ -208,3 +209,41 @@ def test_an_error_in_a_validation_worker_leaves_no_worker_behind(
     with pytest.raises(ValueError, match="a damaged validation frame"):
         train(tiny_run(), run_options(generated_data, tmp_path / "run", workers=2))
     assert worker_pids() <= before
+
+
+def test_quick_mode_says_what_it_shrinks_and_leaves_given_options(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("SIAMFC_EDU_QUICK", "1")
+    train_main(["--data", str(tmp_path / "none"), "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert "quick mode (SIAMFC_EDU_QUICK=1) trains with --epochs 2, --pairs-per-epoch 64" in err
+    train_main(["--epochs", "3", "--data", str(tmp_path / "none"), "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert "trains with --pairs-per-epoch 64;" in err and "--epochs 2" not in err
+
+
+def test_an_error_in_a_dataloader_worker_reaches_the_user_as_one_line():
+    from torch.utils.data import DataLoader, Dataset
+
+    from siamfc_edu.train.loop import batches_of
+
+    class Broken(Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, index):
+            raise ValueError(f"pair {index}: 20 draws in a row hit unreadable frames")
+
+    with pytest.raises(ValueError) as caught:
+        with batches_of(DataLoader(Broken(), batch_size=2, num_workers=1)) as batches:
+            next(batches)
+    assert str(caught.value) == "pair 0: 20 draws in a row hit unreadable frames"
+
+
+def test_resume_notes_come_from_rank_0_only(capsys, monkeypatch):
+    from siamfc_edu.train.runlog import note
+
+    monkeypatch.setenv("RANK", "1")
+    note("resuming")
+    monkeypatch.setenv("RANK", "0")
+    note("resuming from rank 0")
+    assert capsys.readouterr().err == "resuming from rank 0\n"

@@ -16,6 +16,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "siamfc_edu"
 LAYER = {
     "config": 0,
     "boxes": 1,
+    "files": 1,
+    "runtime": 1,  # the device, float32 on a GPU, frames into tensors (tracker's plumbing)
     "images": 1,
     "crops": 2,
     "backbone": 2,

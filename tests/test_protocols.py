@@ -9,6 +9,7 @@ import pytest
 
 from siamfc_edu import evaluate as ev
 from siamfc_edu.baselines import NCCTracker
+from siamfc_edu.boxes import otb_to_xywh, xywh_to_otb
 from siamfc_edu.data import make_dataset, read_image, read_otb
 from siamfc_edu.data.layouts.vot import read_vot_regions, vot_polygon_to_box
 from siamfc_edu.data.sequence import Sequence
@@ -69,28 +70,101 @@ def test_tre_start_frames_by_hand():
     ]  # fmt: skip
 
 
-def test_sre_boxes_match_definitions():
-    box, frame = [50.0, 40, 20, 10], (640, 480)
-    expected = {
-        "left": [48, 40, 20, 10], "right": [52, 40, 20, 10],  # centre moved by 10 % of w
-        "up": [50, 39, 20, 10], "down": [50, 41, 20, 10],  # ... or of h
-        "top_left": [48, 39, 22, 11], "top_right": [50, 39, 22, 11],  # one corner out by 10 %,
-        "bottom_left": [48, 40, 22, 11], "bottom_right": [50, 40, 22, 11],  # the other fixed
-        "scale_0.8": [52, 41, 16, 8], "scale_0.9": [51, 40.5, 18, 9],  # about the centre
-        "scale_1.1": [49, 39.5, 22, 11], "scale_1.2": [48, 39, 24, 12],
-    }  # fmt: skip
-    assert list(expected) == list(otb.SRE_SHIFTS)
-    for shift, want in expected.items():
-        np.testing.assert_allclose(otb.sre_box(box, shift, frame), want, atol=1e-12, err_msg=shift)
-    for shift in otb.SRE_SHIFTS:  # the centre stays for scalings, the far corner for corners
-        got = otb.sre_box(box, shift, frame)
-        if shift.startswith("scale"):
-            np.testing.assert_allclose(ev.box_center(got), ev.box_center(box))
-    np.testing.assert_allclose(otb.sre_box([1.0, 1, 20, 10], "left", (64, 48)), [0, 1, 19, 10])
-    clipped = otb.sre_box([50.0, 40, 14, 8], "scale_1.2", (64, 48))  # clipped, as in OTB
-    np.testing.assert_allclose(clipped, [48.6, 39.2, 15.4, 8.8])
+def shift_init_bb(r, shift_type, img_h, img_w):
+    """OTB's shiftInitBB.m, line by line on its 1-based box r = [x, y, w, h] (MATLAB's round)."""
+
+    def mround(v):
+        return float(np.sign(v) * np.floor(abs(v) + 0.5))
+
+    r = [float(v) for v in r]
+    center = [r[0] + r[2] / 2, r[1] + r[3] / 2]
+    br_x, br_y = r[0] + r[2] - 1, r[1] + r[3] - 1
+    ratios = {"scale_0.8": 0.8, "scale_0.9": 0.9, "scale_1.1": 1.1, "scale_1.2": 1.2}
+    if shift_type in ratios:
+        w, h = ratios[shift_type] * r[2], ratios[shift_type] * r[3]
+        r = [mround(v) for v in (center[0] - w / 2, center[1] - h / 2, w, h)]
+    elif shift_type == "left":
+        r[0] = r[0] - np.ceil(0.1 * r[2])
+    elif shift_type == "right":
+        r[0] = r[0] + np.ceil(0.1 * r[2])
+    elif shift_type == "up":
+        r[1] = r[1] - np.ceil(0.1 * r[3])
+    elif shift_type == "down":
+        r[1] = r[1] + np.ceil(0.1 * r[3])
+    elif shift_type == "top_left":
+        r[0] = mround(r[0] - 0.1 * r[2])
+        r[1] = mround(r[1] - 0.1 * r[3])
+        r[2], r[3] = br_x - r[0] + 1, br_y - r[1] + 1
+    elif shift_type == "top_right":
+        br_x = mround(br_x + 0.1 * r[2])
+        r[1] = mround(r[1] - 0.1 * r[3])
+        r[2], r[3] = br_x - r[0] + 1, br_y - r[1] + 1
+    elif shift_type == "bottom_left":
+        r[0] = mround(r[0] - 0.1 * r[2])
+        br_y = mround(br_y + 0.1 * r[3])
+        r[2], r[3] = br_x - r[0] + 1, br_y - r[1] + 1
+    elif shift_type == "bottom_right":
+        br_x = mround(br_x + 0.1 * r[2])
+        br_y = mround(br_y + 0.1 * r[3])
+        r[2], r[3] = br_x - r[0] + 1, br_y - r[1] + 1
+    if r[0] < 1:
+        r[0] = 1
+    if r[1] < 1:
+        r[1] = 1
+    if r[0] + r[2] - 1 > img_w:
+        r[2] = img_w - r[0] + 1
+    if r[1] + r[3] - 1 > img_h:
+        r[3] = img_h - r[1] + 1
+    return r
+
+
+OTB_BOXES = {  # 1-based OTB boxes in a 64x48 frame: inside, at every edge and corner, halves
+    "inside": [20, 15, 21, 11],
+    "odd sizes (halves to round)": [20, 15, 15, 25],
+    "left edge": [1, 20, 20, 10],
+    "top edge": [30, 1, 12, 16],
+    "right edge": [50, 20, 15, 10],
+    "bottom edge": [10, 40, 14, 9],
+    "top-left corner": [1, 1, 25, 25],
+    "bottom-right corner": [40, 30, 25, 19],
+    "the whole frame": [1, 1, 64, 48],
+    "a 1x1 box": [5, 5, 1, 1],
+}
+
+
+@pytest.mark.parametrize("name", OTB_BOXES)
+def test_sre_boxes_are_otbs_shift_init_bb(name):
+    otb_box = OTB_BOXES[name]
+    for shift in otb.SRE_SHIFTS:
+        want = shift_init_bb(otb_box, shift, 48, 64)
+        got = otb.sre_box(otb_to_xywh(otb_box), shift, (64, 48))
+        np.testing.assert_array_equal(xywh_to_otb(got), want, err_msg=f"{name}, {shift}")
+
+
+def test_sre_boxes_by_hand():
+    box, frame = [49.0, 39, 20, 10], (640, 480)  # OTB's [50, 40, 20, 10]
+    assert xywh_to_otb(otb.sre_box(box, "left", frame)).tolist() == [48, 40, 20, 10]
+    assert xywh_to_otb(otb.sre_box(box, "up", frame)).tolist() == [50, 39, 20, 10]
+    assert xywh_to_otb(otb.sre_box(box, "bottom_right", frame)).tolist() == [50, 40, 22, 11]
+    assert xywh_to_otb(otb.sre_box(box, "scale_0.9", frame)).tolist() == [51, 41, 18, 9]
+    at_the_left = otb.sre_box([0.0, 10, 20, 10], "left", (64, 48))  # x = 1 in OTB, w kept
+    assert xywh_to_otb(at_the_left).tolist() == [1, 11, 20, 10]
     with pytest.raises(ValueError, match="unknown SRE shift 'diagonal'"):
         otb.sre_box(box, "diagonal", frame)
+
+
+def test_tre_leaves_out_starts_outside_otbs_image_coordinates():
+    gt = np.tile([5.0, 5, 10, 10], (60, 1))
+    gt[:4, 0] = -1.0  # 1-based x = 0: splitSeqTRE drops these frames
+    gt[4, 1] = -3.0
+    starts = otb.tre_start_frames(gt)
+    assert min(starts) == 5 and starts == splitseq_tre_otb(gt)
+
+
+def splitseq_tre_otb(gt):
+    """splitseq_tre with splitSeqTRE's rule on the 1-based box: x, y, w, h > 0, no NaN."""
+    ok = np.all(np.isfinite(gt), axis=1) & np.all(xywh_to_otb(np.nan_to_num(gt)) > 0, axis=1)
+    return splitseq_tre(np.where(ok[:, None], gt, np.nan))
 
 
 def test_protocol_runs_start_where_the_protocol_says():
@@ -261,6 +335,38 @@ def test_eao_curve_equals_the_definition():
     assert vot.expected_average_overlap(curve, (10, 40)) == pytest.approx(np.mean(curve[10:41]))
 
 
+def toolkit_eao_curve(overlaps, success):
+    """vot-toolkit 0.7's compute_eao_curve, written out (weights all 1)."""
+    longest = max(len(o) for o in overlaps)
+    values, mask = np.zeros((len(overlaps), longest)), np.zeros((len(overlaps), longest))
+    for i, (o, ok) in enumerate(zip(overlaps, success, strict=True)):
+        values[i, : len(o)] = o
+        mask[i, :] = 1 if not ok else 0
+        mask[i, : len(o)] = 1
+    averaged = values.copy()
+    for j in range(1, longest):
+        averaged[:, j] = np.mean(values[:, 1 : j + 1], axis=1)
+    return np.sum(averaged * mask, axis=0) / np.sum(mask, axis=0)
+
+
+@pytest.mark.parametrize("longest", [150, 196, 400])
+def test_eao_is_the_toolkits_over_vot2015s_interval_cut_at_the_longest_segment(longest):
+    rng = np.random.default_rng(longest)
+    segments = [(np.r_[1, rng.uniform(0.05, 1, n - 1)], bool(rng.random() < 0.5))
+                for n in rng.integers(2, longest, 30)]  # fmt: skip
+    segments.append((np.r_[1, rng.uniform(0.05, 1, longest - 1)], False))
+    theirs = toolkit_eao_curve([o for o, _ in segments], [not f for _, f in segments])
+    eao, used = vot.toolkit_eao(segments)
+    assert used == (108, min(371, longest - 1))
+    assert eao == pytest.approx(float(np.mean(theirs[108:372])), abs=1e-12)
+
+
+def test_eao_on_sequences_shorter_than_the_interval_is_nan_with_a_warning():
+    with pytest.warns(UserWarning, match=r"longest segment has 60 frames.*undefined"):
+        eao, _ = vot.toolkit_eao([(np.ones(60), True), (np.ones(40), False)])
+    assert np.isnan(eao)
+
+
 def test_eao_interval_and_too_short_sequences():
     assert vot.eao_interval([40] * 6) == (39, 39)  # equal lengths: the curve's last point
     lo, hi = vot.eao_interval([50, 60, 80, 100, 120, 200, 300])
@@ -388,7 +494,8 @@ def test_vot_layout_polygons_round_trip(generated):
 def test_table2_layout(generated):
     seqs = vot.read_vot_set(generated / "VOT")[:2]
     runs = vot.evaluate_supervised(NCCTracker(), seqs, "NCC")
-    summaries = vot.summarize_supervised(runs)
+    with pytest.warns(UserWarning, match="undefined|single N"):
+        summaries = vot.summarize_supervised(runs)
     table = vot.format_vot_table(summaries)
     assert table.splitlines()[0].split("|")[1:6] == [
         " tracker                 ",
@@ -398,7 +505,8 @@ def test_table2_layout(generated):
         " speed (fps) ",
     ]
     assert "SiamFC-3s (paper)       | 0.5335   | 84" in table
-    assert summaries[0].interval == vot.eao_interval([30, 30])
+    assert summaries[0].estimate_interval == vot.eao_interval([30, 30])
+    assert np.isnan(summaries[0].eao) and "EAO estimate" in table.splitlines()[0]
     assert "NCC" in vot.format_sequence_table(runs)
 
 
@@ -465,3 +573,22 @@ def test_cli_runs_the_protocols_and_writes_their_files(generated, tmp_path, caps
     assert "siamfc-edu: error: --protocol: unknown ['xyz']" in capsys.readouterr().err
     assert main([*argv[:2], str(tmp_path), *argv[3:], "--protocol", "vot"]) == 2
     assert f"no VOT layout at {tmp_path}" in capsys.readouterr().err
+
+
+def test_a_nan_region_in_a_short_vot_sequence_is_named_before_what_it_leaves(tmp_path, capsys):
+    from siamfc_edu.cli import main
+    from siamfc_edu.data.layouts.vot import write_vot_sequence
+
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(60, 200, (96, 128, 3), dtype=np.uint8) for _ in range(12)]
+    polygons = np.array([[30, 30, 60, 30, 60, 50, 30, 50]] * 12, float)
+    polygons[5] = np.nan
+    write_vot_sequence(tmp_path / "VOT", "short", frames, polygons)
+    with pytest.warns(UserWarning) as record:
+        code = main(["evaluate", "--data", str(tmp_path / "VOT"), "--trackers", "ncc",
+                     "--protocol", "vot", "--out", str(tmp_path / "out")])  # fmt: skip
+    assert code == 0
+    messages = [str(w.message) for w in record]
+    assert "short, frame 6" in messages[0] and "NaN" in messages[0]  # what was skipped, first
+    assert any("EAO" in m for m in messages[1:])  # then what that leaves
+    assert "EAO undefined (as the toolkit)" in capsys.readouterr().out

@@ -20,7 +20,7 @@ from siamfc_edu.data.layouts.vot import vot_polygon_to_box
 from siamfc_edu.protocols import results, vot
 from siamfc_edu.tracker import SiamFCTracker
 
-SERVER = f"{sys.executable} -m siamfc_edu.trax --device cpu"
+SERVER = f"{sys.executable} -m siamfc_edu.trax --device cpu --precision fp32"  # as the reference
 INSTALL = 'pip install "siamfc-edu[vot]"'
 
 
@@ -69,6 +69,17 @@ def test_without_vot_trax_the_command_says_what_to_install(monkeypatch, capsys):
     assert capsys.readouterr().err.strip() == (
         f"siamfc-edu-vot: error: the VOT toolkit integration needs vot-trax: {INSTALL}"
     )
+
+
+@needs_trax
+@pytest.mark.parametrize("stdin", ["", "garbage\n"], ids=["stdin closed", "garbage"])
+def test_without_a_trax_client_it_says_it_is_started_by_the_toolkit(stdin):
+    done = subprocess.run([sys.executable, "-m", "siamfc_edu.trax", "--device", "cpu"],
+                          input=stdin, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 1
+    (line,) = done.stderr.strip().splitlines()
+    assert "no TraX client answered" in line and "trackers.ini" in line
+    assert "vot evaluate" in line and "Traceback" not in done.stderr
 
 
 @needs_trax
@@ -201,4 +212,5 @@ def test_vot_evaluate_runs_the_tracker_and_agrees_with_our_protocol(
         assert (failures, length) == (run.failures, len(run.states))
         assert accuracy == pytest.approx(run.accuracy, abs=0.02)
     summary = vot.summarize_supervised(ours, interval=(10, 20))[0]
+    assert summary.interval == (10, 20)  # the toolkit's own rule, here with the check's interval
     assert eao[0][0] == pytest.approx(summary.eao, abs=0.01)

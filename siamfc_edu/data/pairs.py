@@ -126,6 +126,7 @@ class PairDataset(Dataset):
         self.color_jitter = color_jitter
         self.gray_prob = gray_prob
         self.skipped = 0  # frames that could not be read (counted per process)
+        self.skipped_by_track: dict[str, int] = {}  # the same, per sequence: one warning each
 
     def __len__(self) -> int:
         return self.length
@@ -171,10 +172,16 @@ class PairDataset(Dataset):
             return tuple(track.pad_colors[k])
         return mean_color(image)
 
-    def _skip(self, error: Exception) -> None:
-        """Count and warn about an unreadable frame: the pair is redrawn, never mislabelled."""
+    def _skip(self, track: str, error: Exception) -> None:
+        """Count an unreadable frame, warning once per sequence: the pair is redrawn, never
+        mislabelled (`skipped_by_track` holds the counts)."""
         self.skipped += 1
-        warnings.warn(f"{error}; skipped ({self.skipped} so far in this process)", stacklevel=3)
+        seen = self.skipped_by_track.get(track, 0)
+        self.skipped_by_track[track] = seen + 1
+        if not seen:
+            warnings.warn(f"{track}: {error}; pairs that need an unreadable frame of this sequence "
+                          "are drawn again (counted in skipped_by_track, not warned again)",
+                          stacklevel=3)  # fmt: skip
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Pair `index`: (z float32 3x127x127, x float32 3x255x255, labels float32 17x17)."""
@@ -185,7 +192,7 @@ class PairDataset(Dataset):
                 z_image = read_image(track.frames[p.z])
                 x_image = z_image if p.x == p.z else read_image(track.frames[p.x])
             except (OSError, ValueError) as error:
-                self._skip(error)
+                self._skip(track.name, error)
                 continue
             z_pad = self._pad_color(track, p.z, z_image)
             x_pad = self._pad_color(track, p.x, x_image)

@@ -1,15 +1,16 @@
-"""OTB's three protocols (Wu et al., CVPR 2013), as in the slides' Fig. 3: OPE, TRE and SRE.
+"""OTB's three protocols (Wu et al., CVPR 2013), as in the paper's Fig. 3: OPE, TRE and SRE.
 
 * **OPE** (one-pass evaluation): one run per sequence, from the first frame's true box.
 * **TRE** (temporal robustness): runs from 20 start frames spread over the sequence, each to the
-  end. OTB's `splitSeqTRE`: the candidates are the frames with a true box that leave at least 20
-  frames to the end; the starts are the candidates at positions floor(1 : E/19 : E) and E
-  (1-based, E candidates), so a short sequence repeats a start (the run is then counted twice).
-* **SRE** (spatial robustness): 12 runs from the first frame, each from a perturbed box: the
-  centre shifted left / right / up / down by 10 % of the width or height; one corner moved
-  outward by 10 % with the opposite corner fixed; the size scaled by 0.8, 0.9, 1.1, 1.2 about the
-  centre. Boxes are clipped to the frame as in OTB's `shiftInitBB`; unlike OTB, not rounded to
-  whole pixels (our boxes are not integers).
+  end. OTB's `splitSeqTRE`: the candidates are the frames with a true box whose 1-based x and y
+  are above 0 (and a positive size) that leave at least 20 frames to the end; the starts are the
+  candidates at positions floor(1 : E/19 : E) and E (1-based, E candidates), so a short sequence
+  repeats a start (the run is then counted twice).
+* **SRE** (spatial robustness): 12 runs from the first frame, each from a perturbed box, exactly
+  as OTB's `shiftInitBB`: the box shifted left / right / up / down by ceil(10 %) of the width or
+  height; one corner moved outward by 10 % (rounded) with the opposite corner fixed; the size
+  scaled by 0.8, 0.9, 1.1, 1.2 about the centre and rounded to whole pixels. At the left or top
+  edge x or y becomes OTB's 1 (the size kept); at the right or bottom edge the size is cut.
 
 Every frame of a run is scored, its first included (OTB's convention; SRE's first frame is scored
 on the perturbed box). OTB pools the frames of all runs of one sequence into one success curve,
@@ -27,7 +28,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .. import evaluate as ev
-from ..boxes import cxcywh_to_xywh, xywh_to_cxcywh
+from ..boxes import otb_to_xywh, xywh_to_otb
 from ..data.layouts.common import image_size
 from ..data.sequence import Sequence
 from ..interface import Tracker
@@ -85,7 +86,9 @@ def tre_start_frames(gt: np.ndarray, starts: int = TRE_STARTS, min_frames: int =
                      ) -> list[int]:  # fmt: skip
     """OTB's TRE start frames (0-based, repeats kept): see the module's docstring."""
     n = len(gt)
-    known = np.flatnonzero(ev.has_ground_truth(gt))
+    otb = xywh_to_otb(np.where(np.isfinite(gt), gt, -1.0))  # NaN rows can never start a run
+    usable = ev.has_ground_truth(gt) & np.all(otb > 0, axis=1)  # splitSeqTRE's r(1..4) > 0
+    known = np.flatnonzero(usable)
     candidates = known[n - known >= min_frames]
     if len(candidates) == 0:
         raise ValueError(
@@ -99,32 +102,47 @@ def tre_start_frames(gt: np.ndarray, starts: int = TRE_STARTS, min_frames: int =
     return [int(candidates[p - 1]) for p in picks]
 
 
+def matlab_round(values: object) -> np.ndarray:
+    """MATLAB's round: halves away from zero (numpy's np.round sends them to the even number)."""
+    v = np.asarray(values, dtype=np.float64)
+    return np.sign(v) * np.floor(np.abs(v) + 0.5)
+
+
 def sre_box(box: Seq[float], shift: str, size: tuple[int, int]) -> np.ndarray:
-    """The first box perturbed as SRE's `shift`, clipped to the (width, height) frame."""
-    x, y, w, h = np.asarray(box, dtype=np.float64)
-    if shift.startswith("scale_"):
-        cx, cy, _, _ = xywh_to_cxcywh([x, y, w, h])
+    """The first box perturbed as SRE's `shift`, exactly as OTB's shiftInitBB.m.
+
+    On OTB's 1-based box: a shift moves it by ceil(10 %) of its width or height; a corner moves
+    out by 10 % (rounded), the opposite corner fixed; a scaling about the centre is rounded to
+    whole pixels. Then the box is kept in the (width, height) frame: x and y at least 1 (the size
+    kept), the width and height cut at the right and bottom edges.
+    """
+    x, y, w, h = xywh_to_otb(box)
+    right, bottom = x + w - 1, y + h - 1  # the inclusive far corner
+    if shift.startswith("scale_") and shift in SRE_SHIFTS:
         s = float(shift.split("_")[1])
-        x, y, w, h = cxcywh_to_xywh([cx, cy, s * w, s * h])
-    elif shift in ("left", "right", "up", "down"):
-        x += {"left": -0.1, "right": 0.1}.get(shift, 0.0) * w
-        y += {"up": -0.1, "down": 0.1}.get(shift, 0.0) * h
+        cx, cy = x + w / 2, y + h / 2
+        x, y, w, h = matlab_round([cx - s * w / 2, cy - s * h / 2, s * w, s * h])
+    elif shift in ("left", "right"):
+        x += (1 if shift == "right" else -1) * np.ceil(0.1 * w)
+    elif shift in ("up", "down"):
+        y += (1 if shift == "down" else -1) * np.ceil(0.1 * h)
     elif shift in ("top_left", "top_right", "bottom_left", "bottom_right"):
-        x2, y2 = x + w, y + h  # the corners' far edges
         if "left" in shift:
-            x -= 0.1 * w
+            x = matlab_round(x - 0.1 * w)
         else:
-            x2 += 0.1 * w
+            right = matlab_round(right + 0.1 * w)
         if "top" in shift:
-            y -= 0.1 * h
+            y = matlab_round(y - 0.1 * h)
         else:
-            y2 += 0.1 * h
-        w, h = x2 - x, y2 - y
+            bottom = matlab_round(bottom + 0.1 * h)
+        w, h = right - x + 1, bottom - y + 1
     else:
         raise ValueError(f"unknown SRE shift {shift!r}; choose from {', '.join(SRE_SHIFTS)}")
     width, height = size
-    x1, y1 = max(x, 0.0), max(y, 0.0)
-    return np.array([x1, y1, min(x + w, width) - x1, min(y + h, height) - y1])
+    x, y = max(x, 1.0), max(y, 1.0)
+    w = min(w, width - x + 1)
+    h = min(h, height - y + 1)
+    return otb_to_xywh([x, y, w, h])
 
 
 def _first_box(seq: Sequence) -> np.ndarray:
@@ -262,7 +280,7 @@ def format_protocol_table(summaries: dict[str, list[ev.TrackerSummary]], digits:
 
 
 def plot_protocols(summaries: dict[str, list[ev.TrackerSummary]]) -> Figure:
-    """The slides' Fig. 3: a success plot per protocol, a curve per tracker, AUC in the legend."""
+    """The paper's Fig. 3: a success plot per protocol, a curve per tracker, AUC in the legend."""
     fig = Figure(figsize=(5 * len(summaries), 4.3), layout="constrained")
     axes = fig.subplots(1, len(summaries), squeeze=False)[0]
     for ax, (protocol, group) in zip(axes, summaries.items(), strict=True):

@@ -2,7 +2,7 @@
 
 What `siamfc-edu evaluate --protocol ope,tre,sre,vot` calls: OTB's protocols on OTB-layout
 sequences, VOT's on VOT-layout ones; each protocol's result files in <out>/<protocol>/, then
-protocols.md (the tables), protocols.png (the slides' Fig. 3) and eao.png.
+protocols.md (the tables), protocols.png (the paper's Fig. 3) and eao.png.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..data.sequence import Sequence
+from ..files import write_text, writing
 from ..interface import Tracker
 from . import otb, results, vot
 
@@ -90,13 +91,14 @@ def run_protocols(
         results.save_supervised(runs, out / "vot")
         vot_summaries = vot.summarize_supervised(runs)
         lines += [
-            f"\nVOT supervised protocol on {len(vot_sequences)} sequences, as the slides' Table 2 "
+            f"\nVOT supervised protocol on {len(vot_sequences)} sequences, as the paper's Table 2 "
             "(the paper's rows: VOT-15, not comparable)\n",
             vot.format_vot_table(vot_summaries),
             "\n" + vot.format_sequence_table(runs),
         ]
-        vot.plot_eao(vot_summaries).savefig(out / "eao.png", dpi=150)
+        with writing(out / "eao.png"):
+            vot.plot_eao(vot_summaries).savefig(out / "eao.png", dpi=150)
     lines.append("\nwall time: " + ", ".join(f"{p.upper()} {s:.1f} s" for p, s in seconds.items()))
     report = "\n".join(lines)
-    (out / "protocols.md").write_text(report + "\n")
+    write_text(out / "protocols.md", report + "\n")
     return report

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import evaluate as ev
 from ..data.sequence import Sequence
+from ..files import write_text, writing
 from .otb import PROTOCOLS, frame_size, true_boxes
 from .vot import (
     FAILED,
@@ -50,7 +51,7 @@ def _start_manifest(folder: Path, protocol: str) -> None:
     if (folder / MANIFEST).is_file():
         check_protocol(folder, protocol)
     else:
-        (folder / MANIFEST).write_text(json.dumps({"protocol": protocol}) + "\n")
+        write_text(folder / MANIFEST, json.dumps({"protocol": protocol}) + "\n")
 
 
 def save_runs(results: list[ev.SequenceResult], folder: str | Path, protocol: str) -> Path:
@@ -62,8 +63,10 @@ def save_runs(results: list[ev.SequenceResult], folder: str | Path, protocol: st
     for r in results:
         path = folder / r.tracker / f"{r.sequence}.txt"
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savetxt(path, r.boxes, fmt="%.4f", delimiter=",")
-        np.savetxt(path.with_suffix(".time"), r.times, fmt="%.6f")
+        with writing(path):
+            np.savetxt(path, r.boxes, fmt="%.4f", delimiter=",")
+        with writing(path.with_suffix(".time")):
+            np.savetxt(path.with_suffix(".time"), r.times, fmt="%.6f")
     return folder
 
 
@@ -103,9 +106,9 @@ def save_supervised(runs: list[SupervisedRun], folder: str | Path) -> Path:
             ",".join(f"{v:.4f}" for v in box) if state == TRACKED else str(state)
             for state, box in zip(run.states, run.boxes, strict=True)
         ]
-        (base / f"{run.sequence}_001.txt").write_text("\n".join(lines) + "\n")
+        write_text(base / f"{run.sequence}_001.txt", "\n".join(lines) + "\n")
         times = ["NaN" if np.isnan(t) else f"{t:.6f}" for t in run.times]
-        (base / f"{run.sequence}_time.txt").write_text("\n".join(times) + "\n")
+        write_text(base / f"{run.sequence}_time.txt", "\n".join(times) + "\n")
     return folder
 
 

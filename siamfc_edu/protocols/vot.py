@@ -1,4 +1,4 @@
-"""VOT's supervised protocol (Kristan et al., VOT 2015), as in the slides' Table 2.
+"""VOT's supervised protocol (Kristan et al., VOT 2015), as in the paper's Table 2.
 
 The tracker starts from the first frame's region. When its box stops overlapping the true region
 (overlap 0: a **failure**) the run records the failure, skips 4 frames and re-initialises the
@@ -11,8 +11,12 @@ tracker on the 5th frame after it from that frame's true region. Then:
   to the next failure (its overlaps then padded with zeros: a failed tracker overlaps nothing) or
   to the end of the sequence. Φ(N) is the mean, over the segments, of the average overlap of
   frames 1..N after the initialisation (a segment that reached the sequence's end before N frames
-  without failing is left out of Φ(N)); EAO is the mean of Φ(N) over N in [108, 371] for VOT-2015,
-  the lengths typical of its sequences.
+  without failing is left out of Φ(N)). EAO is the mean of Φ(N) over N in [108, 371] for VOT-2015,
+  the lengths typical of its sequences, **as the VOT toolkit computes it**: the curve runs to the
+  longest segment, and the interval is cut there (on sequences shorter than 108 frames there is no
+  EAO: NaN, with a warning). Beside it, `summarize_supervised` reports an *estimate* over the
+  interval `eao_interval` draws from the sequences' own lengths (Kristan et al.'s method for
+  choosing [108, 371]), labelled as such, with a warning when that interval is a single N.
 
 Overlaps are between the true region, a polygon of 4 corners (VOT's rotated boxes), and the
 tracker's axis-aligned box, both clipped to the frame, computed exactly (`region_overlap`).
@@ -25,6 +29,7 @@ a deterministic tracker is run once per sequence.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +53,7 @@ VOT2015_INTERVAL = (108, 371)  # the sequence lengths EAO averages over (VOT-201
 SKIPPED, INITIALISED, FAILED = 0, 1, 2
 TRACKED = 3  # a frame with a box (written as the box itself)
 
-# The slides' Table 2 (VOT-15): accuracy, failures, expected average overlap, speed (fps)
+# The paper's Table 2 (VOT-15): accuracy, failures, expected average overlap, speed (fps)
 PAPER_VOT15 = {
     "MDNet (VOT-15 winner)": (0.5620, 46, 0.3575, "1"),
     "SiamFC-3s (paper)": (0.5335, 84, 0.2889, "86"),
@@ -281,6 +286,25 @@ def eao_curve(segments: list[tuple[np.ndarray, bool]], length: int = 0) -> np.nd
     return curve
 
 
+def toolkit_eao(
+    segments: list[tuple[np.ndarray, bool]], interval: tuple[int, int] = VOT2015_INTERVAL
+) -> tuple[float, tuple[int, int]]:
+    """EAO as the VOT toolkit (0.7) computes it, and the interval it averaged over.
+
+    The curve stops at the longest segment, and the mean of Φ(N) is over the part of `interval`
+    that it reaches: [108, 195] for sequences of 196 frames. NaN (and a warning) when no segment
+    reaches the interval's start.
+    """
+    curve = eao_curve(segments)
+    low, high = interval[0], min(interval[1], len(curve) - 1)
+    if low > high:
+        message = (f"EAO over N in [{interval[0]}, {interval[1]}]: the longest segment has "
+                   f"{len(curve)} frames, so the toolkit's EAO is undefined (NaN)")  # fmt: skip
+        warnings.warn(message, stacklevel=2)
+        return float("nan"), (low, high)
+    return float(np.mean(curve[low : high + 1])), (low, high)
+
+
 def expected_average_overlap(curve: np.ndarray, interval: tuple[int, int] = VOT2015_INTERVAL
                              ) -> float:  # fmt: skip
     """EAO: the mean of the EAO curve over the sequence lengths N in `interval` (inclusive)."""
@@ -329,52 +353,65 @@ class VOTSummary:
     sequences: int
     accuracy: float  # mean overlap of all scored frames, pooled (as the toolkits average)
     failures: int  # total over the sequences
-    eao: float
-    interval: tuple[int, int]
+    eao: float  # as the VOT toolkit: VOT-2015's interval, cut at the longest segment
+    interval: tuple[int, int]  # the N it averaged over
     fps: float
-    curve: np.ndarray  # the EAO curve
+    curve: np.ndarray  # the EAO curve, to the estimate's interval at least
+    eao_estimate: float = float("nan")  # over the interval estimated from the sequence lengths
+    estimate_interval: tuple[int, int] = (0, 0)
 
 
 def summarize_supervised(
-    runs: list[SupervisedRun], interval: tuple[int, int] | None = None
+    runs: list[SupervisedRun], interval: tuple[int, int] = VOT2015_INTERVAL
 ) -> list[VOTSummary]:
-    """Table 2's numbers per tracker; `interval` None: VOT-2015's if the sequences are long
-    enough, else the one `eao_interval` estimates from their lengths."""
+    """Table 2's numbers per tracker: EAO as the toolkit computes it over `interval`, and the
+    estimate over the interval `eao_interval` draws from these sequences' lengths."""
     groups: dict[str, list[SupervisedRun]] = {}
     for r in runs:
         groups.setdefault(r.tracker, []).append(r)
-    if interval is None:
-        lengths = [len(r.states) for r in runs]
-        interval = VOT2015_INTERVAL if max(lengths) > VOT2015_INTERVAL[1] else eao_interval(lengths)
+    estimated = eao_interval([len(r.states) for r in runs])
+    if estimated[0] == estimated[1]:
+        warnings.warn(f"the EAO interval estimated from the sequence lengths is the single N = "
+                      f"{estimated[0]} (sequences of equal length): that estimate rests on one "
+                      "length, where one failure weighs heavily", stacklevel=2)  # fmt: skip
     out = []
     for tracker, group in groups.items():
         scored = np.concatenate([r.overlaps[r.accuracy_mask()] for r in group])
-        curve = eao_curve([s for r in group for s in r.segments()], interval[1] + 1)
+        segments = [s for r in group for s in r.segments()]
+        eao, used = toolkit_eao(segments, interval)
+        curve = eao_curve(segments, estimated[1] + 1)
         seen = np.concatenate([r.times[np.isfinite(r.times)] for r in group])
         out.append(VOTSummary(
             tracker=tracker,
             sequences=len(group),
             accuracy=float(np.mean(scored)) if len(scored) else float("nan"),
             failures=sum(r.failures for r in group),
-            eao=expected_average_overlap(curve, interval),
-            interval=interval,
+            eao=eao,
+            interval=used,
             fps=len(seen) / float(seen.sum()) if seen.sum() > 0 else float("nan"),
             curve=curve,
+            eao_estimate=expected_average_overlap(curve, estimated),
+            estimate_interval=estimated,
         ))  # fmt: skip
     return out
 
 
 def format_vot_table(summaries: list[VOTSummary], paper: bool = True) -> str:
-    """Table 2's layout (tracker, accuracy, # failures, overlap, speed), the paper's rows first."""
-    header = ["tracker", "accuracy", "# failures", "overlap (EAO)", "speed (fps)", "data"]
+    """Table 2's layout (tracker, accuracy, # failures, overlap, speed), the paper's rows first;
+    the EAO estimated from the sequence lengths in a column of its own, labelled with its N."""
+    header = ["tracker", "accuracy", "# failures", "overlap (EAO)", "speed (fps)",
+              "EAO estimate", "data"]  # fmt: skip
     rows = []
     if paper:
-        rows += [[name, f"{a:.4f}", str(f), f"{e:.4f}", fps, "VOT-15, 60 sequences"]
+        rows += [[name, f"{a:.4f}", str(f), f"{e:.4f}", fps, "-", "VOT-15, 60 sequences"]
                  for name, (a, f, e, fps) in PAPER_VOT15.items()]  # fmt: skip
     for s in summaries:
+        low, high = s.estimate_interval
+        used = f"N in [{s.interval[0]}, {s.interval[1]}]" if not np.isnan(s.eao) else "undefined"
         rows.append([
             s.tracker, f"{s.accuracy:.4f}", str(s.failures), f"{s.eao:.4f}", f"{s.fps:.1f}",
-            f"{s.sequences} sequences, EAO N in [{s.interval[0]}, {s.interval[1]}]",
+            f"{s.eao_estimate:.4f} (N in [{low}, {high}])",
+            f"{s.sequences} sequences, EAO {used} (as the toolkit)",
         ])  # fmt: skip
     return ev._markdown(header, rows)
 
@@ -393,11 +430,16 @@ def plot_eao(summaries: list[VOTSummary], ax: Axes | None = None) -> Figure:
     """The EAO curves Φ(N), the averaging interval shaded, EAO in the legend."""
     if ax is None:
         ax = Figure(figsize=(6, 4.2), layout="constrained").add_subplot()
-    for s in sorted(summaries, key=lambda s: s.eao, reverse=True):
-        ax.plot(np.arange(len(s.curve)), s.curve, label=f"{s.tracker} [{s.eao:.3f}]")
+    for s in sorted(summaries, key=lambda s: s.eao_estimate, reverse=True):
+        label = f"{s.tracker} [EAO {s.eao:.3f}, estimate {s.eao_estimate:.3f}]"
+        ax.plot(np.arange(len(s.curve)), s.curve, label=label)
     if summaries:
         low, high = summaries[0].interval
-        ax.axvspan(low - 0.5, high + 0.5, color="gray", alpha=0.2, label="EAO interval")
+        if low <= high:
+            ax.axvspan(low - 0.5, high + 0.5, color="gray", alpha=0.2, label="EAO interval")
+        low, high = summaries[0].estimate_interval
+        ax.axvspan(low - 0.5, high + 0.5, color="tab:orange", alpha=0.15,
+                   label="estimated interval")  # fmt: skip
     ax.set(xlabel="sequence length N (frames)", ylabel="expected average overlap Φ(N)",
            ylim=(0, 1.02), title="Expected average overlap (VOT supervised)")  # fmt: skip
     ax.grid(True, alpha=0.4)

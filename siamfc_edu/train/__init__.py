@@ -1,11 +1,11 @@
-"""Training SiamFC (Section 3 of the paper), on one process or several (torchrun).
+"""Training SiamFC (the paper's §2.2 and §4.1), on one process or several (torchrun).
 
     recipe.py   the paper's recipe: learning rate, SGD, one step, validation, batch-norm statistics
     loop.py     train(cfg, opts): epochs, processes, data loaders
     runlog.py   the run folder: log.csv, loss.png, the last two checkpoints (resume), weights.pth
+    command.py  the command line: `python -m siamfc_edu.train` (and `siamfc-edu train`)
 
-The command line is in siamfc_edu.cli (`siamfc-edu train`, `python -m siamfc_edu.train`);
-where pairs come from (`--data`) is in siamfc_edu.data.sources.
+Where pairs come from (`--data`) is in siamfc_edu.data.sources.
 """
 
 from .loop import RunOptions, train

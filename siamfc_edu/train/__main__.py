@@ -1,8 +1,8 @@
-"""`python -m siamfc_edu.train ...` and `torchrun ... -m siamfc_edu.train ...`: the cli's train."""
+"""`python -m siamfc_edu.train ...` and `torchrun ... -m siamfc_edu.train ...`."""
 
 import sys
 
-from ..cli import train_main
+from .command import train_main
 
 if __name__ == "__main__":
     sys.exit(train_main())

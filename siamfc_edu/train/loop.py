@@ -11,9 +11,7 @@ DistributedDataParallel gives each a share of every batch and averages their gra
 
 from __future__ import annotations
 
-import math
 import os
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,11 +22,12 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
-from tqdm import tqdm
+from tqdm.auto import tqdm  # a widget bar in a notebook, text on stderr in a terminal
 
 from ..config import SiamFCConfig
 from ..data.sources import pair_sources
 from ..model import SiamFCNet, build_model
+from ..runtime import training_device
 from . import runlog
 from .recipe import (
     learning_rate,
@@ -58,25 +57,14 @@ class RunOptions:
     progress: bool = True
 
 
-def check_options(cfg: SiamFCConfig, opts: RunOptions) -> None:
-    """Refuse options that make no sense before any work: one line naming the option."""
-    inf = math.inf
+def check_options(opts: RunOptions) -> None:
+    """Refuse run options that make no sense before any work: one line naming the option.
+
+    The recipe's numbers (epochs, learning rates, momentum, ...) are the preset's, checked when
+    the preset is made (`config.config_problem`): one set of rules for the API, files and CLI.
+    """
     rules = [  # (option, value, whether it makes sense, what it must be)
-        ("--epochs", cfg.epochs, cfg.epochs >= 1, "at least 1"),
-        ("--batch-size", cfg.batch_size, cfg.batch_size >= 1, "at least 1"),
-        (
-            "--pairs-per-epoch",
-            cfg.pairs_per_epoch,
-            cfg.pairs_per_epoch >= cfg.batch_size,
-            f"at least the batch size, {cfg.batch_size} (an epoch is pairs // batch size steps)",
-        ),
         ("--val-pairs", opts.val_pairs, opts.val_pairs >= 1, "at least 1 (used every epoch)"),
-        ("--lr-initial", cfg.lr_initial, 0 < cfg.lr_initial < inf, "finite and above 0"),
-        ("--lr-final", cfg.lr_final, 0 < cfg.lr_final < inf, "finite and above 0"),
-        ("--momentum", cfg.momentum, 0 <= cfg.momentum < 1, "from 0 to below 1"),
-        ("--weight-decay", cfg.weight_decay, 0 <= cfg.weight_decay < inf, "finite and at least 0"),
-        ("--max-frame-gap", cfg.max_frame_gap, cfg.max_frame_gap >= 1, "at least 1"),
-        ("--r-pos", cfg.r_pos, 0 < cfg.r_pos < inf, "finite and above 0"),
         ("--workers", opts.workers, opts.workers >= 0, "at least 0"),
         (
             "--stop-after",
@@ -117,20 +105,14 @@ def distributed_rank() -> tuple[int, int]:
     return (dist.get_rank(), world) if world > 1 else (0, 1)
 
 
-def pick_device(requested: str | None, rank: int) -> torch.device:
-    """The requested device, else this process's GPU, else the CPU."""
-    if requested:
-        return torch.device(requested)
-    if torch.cuda.is_available():
-        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", rank)) % torch.cuda.device_count())
-        return torch.device("cuda", torch.cuda.current_device())
-    return torch.device("cpu")
-
-
 def start_process(requested_device: str | None) -> Process:
     """Join the other processes (under torchrun) and pick this one's device."""
     rank, world = distributed_rank()
-    return Process(rank, world, pick_device(requested_device, rank))
+    local_rank = os.environ.get("LOCAL_RANK")
+    device = training_device(
+        requested_device, rank, None if local_rank is None else int(local_rank)
+    )
+    return Process(rank, world, device)
 
 
 def mean_over_processes(value: torch.Tensor, world: int) -> float:
@@ -197,6 +179,20 @@ def make_pairs(cfg: SiamFCConfig, opts: RunOptions, proc: Process) -> Pairs:
     return Pairs(train_set, train, DataLoader(val_set, 32, num_workers=opts.workers))
 
 
+def from_worker(error: Exception) -> Exception:
+    """An error from a DataLoader worker as the worker raised it: one line, not torch's "Caught
+    ValueError in DataLoader worker process 0. Original Traceback ..." (others stay as they are)."""
+    text = str(error)
+    if not text.startswith("Caught ") or "DataLoader worker" not in text:
+        return error
+    last = [line for line in text.splitlines() if line.strip()][-1].strip()
+    prefix = f"{type(error).__name__}: "
+    try:
+        return type(error)(last.removeprefix(prefix))
+    except Exception:  # an exception type that needs other arguments: keep torch's
+        return error
+
+
 @contextmanager
 def batches_of(loader: DataLoader) -> Iterator[Iterator]:
     """The loader's batches; on leaving, even by an error, its worker processes end at once.
@@ -206,6 +202,8 @@ def batches_of(loader: DataLoader) -> Iterator[Iterator]:
     batches = iter(loader)
     try:
         yield batches
+    except Exception as error:
+        raise from_worker(error) from None
     finally:
         end_workers = getattr(batches, "_shutdown_workers", None)  # there only with workers
         if end_workers is not None:
@@ -217,7 +215,7 @@ def batches_of(loader: DataLoader) -> Iterator[Iterator]:
 
 def train(cfg: SiamFCConfig, opts: RunOptions) -> Path:
     """Train (or resume) a run; return the path of the final weights."""
-    check_options(cfg, opts)
+    check_options(opts)
     proc = start_process(opts.device)
     opts.out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(opts.seed)
@@ -282,11 +280,9 @@ def take_steps(
     lr, start = learning_rate(epoch, cfg), time.perf_counter()
     total, steps = torch.zeros((), device=proc.device), 0
     show = proc.rank == 0 and opts.progress
-    desc = f"epoch {epoch + 1}/{cfg.epochs}"
+    desc = f"epoch {epoch} (last {cfg.epochs - 1})"  # 0-based, as in log.csv and the checkpoint
     with batches_of(loader) as batches:
-        bar = tqdm(
-            batches, desc, total=len(loader), unit="batch", disable=not show, file=sys.stderr
-        )
+        bar = tqdm(batches, desc, total=len(loader), unit="batch", disable=not show)
         for batch in bar:
             loss = train_step(learner.net, batch, learner.optimizer, learner.scaler, proc.device)
             if not torch.isfinite(loss):
@@ -320,7 +316,7 @@ def end_epoch(
     val_loader: DataLoader,
     device: torch.device,
 ) -> None:
-    """Validate, complete the epoch's log row and append it, save the checkpoint, print."""
+    """Validate, complete the epoch's log row and append it, save the checkpoint, print it."""
     with batches_of(val_loader) as batches:
         val_loss, val_distance = validate(learner.model, batches, cfg, device)
     row = {**row, "val_loss": val_loss, "val_center_error_px": val_distance}  # peak distance
@@ -329,10 +325,10 @@ def end_epoch(
     runlog.save_checkpoint(
         opts.out, learner.model, cfg, epoch, learner.optimizer, learner.scaler, run
     )
-    print(
-        f"epoch {epoch + 1}: train loss {row['train_loss']:.4f}, val loss {val_loss:.4f}, "
+    print(  # to stdout: progress, not an error (a notebook shows stderr in red)
+        f"epoch {epoch}: train loss {row['train_loss']:.4f}, val loss {val_loss:.4f}, "
         f"val peak distance {val_distance:.1f} px",
-        file=sys.stderr,
+        flush=True,
     )
 
 

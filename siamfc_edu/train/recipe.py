@@ -1,4 +1,4 @@
-"""The paper's training recipe (Section 3): read it beside the paper.
+"""The training recipe (the paper's §2.2 and §4.1): read it beside the paper.
 
 SGD with momentum 0.9 and weight decay 5e-4 minimises the balanced logistic loss over batches
 of exemplar/search pairs; the learning rate decays geometrically from 1e-2 to 1e-5 over the

@@ -45,6 +45,12 @@ class TrainingError(RuntimeError):
     """Training cannot go on (a non-finite loss, a bad resume): the message says why."""
 
 
+def note(text: str) -> None:
+    """A line for the user on stderr, from one process only (rank 0 under torchrun)."""
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(text, file=sys.stderr)
+
+
 def write_log_row(path: Path, row: dict) -> None:
     """Append one epoch to the CSV log (with a header the first time)."""
     new = not path.exists()
@@ -67,7 +73,7 @@ def plot_loss_curve(rows: list[dict], path: Path) -> None:
 
     fig = Figure(figsize=(9, 3.5))
     ax_loss, ax_err = fig.subplots(1, 2)
-    epochs = [r["epoch"] + 1 for r in rows]
+    epochs = [r["epoch"] for r in rows]  # 0-based, as in the log
     ax_loss.plot(epochs, [r["train_loss"] for r in rows], "o-", label="training")
     ax_loss.plot(epochs, [r["val_loss"] for r in rows], "s-", label="validation")
     ax_loss.set(xlabel="epoch", ylabel="balanced logistic loss", title="Loss")
@@ -168,7 +174,7 @@ def resume_state(out: Path, cfg: SiamFCConfig) -> tuple[Path, dict] | None:
         return latest, read_training_checkpoint(latest, cfg)
     except (ValueError, FileNotFoundError) as err:  # missing: killed between the two renames
         aside = f" (the damaged one is set aside as {DAMAGED})" if latest.is_file() else ""
-        print(f"siamfc-edu train: {err}; resuming from {previous}{aside}", file=sys.stderr)
+        note(f"siamfc-edu train: {err}; resuming from {previous}{aside}")
         return previous, read_training_checkpoint(previous, cfg)
 
 
@@ -201,12 +207,11 @@ def check_recipe(path: Path, ckpt: dict, cfg: SiamFCConfig, run: dict) -> None:
     if cfg.epochs < done:
         raise TrainingError(f"--resume: --epochs {cfg.epochs}, but {done} epochs are done already")
     if changes:
-        print(
+        note(
             f"siamfc-edu train: --resume with a new schedule ({'; '.join(changes.values())}): "
             f"from epoch {done + 1} the learning rate decays from {cfg.lr_initial:g} to "
             f"{cfg.lr_final:g} over {cfg.epochs} epochs ({learning_rate(done, cfg):.2e} next); "
             "the result matches no unbroken run",
-            file=sys.stderr,
         )
 
 

@@ -98,32 +98,37 @@ def read_vid_snippet(
 ) -> list[Sequence]:
     """One sequence per trackid of a snippet; frames where that object has no box are absent.
 
-    So is every object of a frame whose JPEG is missing or truncated (counted in `defects`).
+    So is every object of a frame whose JPEG is missing or truncated, or whose annotation is
+    missing (each counted in `defects`): a sequence keeps one row per frame of the snippet.
     """
-    xml_files = sorted(anno_dir.glob("*.xml"))
     if not data_dir.is_dir():
         raise FileNotFoundError(f"VID snippet {anno_dir} has annotations but no frames: {data_dir}")
+    xmls = {p.stem: p for p in anno_dir.glob("*.xml")}
     jpegs = {p.stem: p for p in data_dir.glob("*.JPEG")}
-    frames = [str(data_dir / f"{x.stem}.JPEG") for x in xml_files]
+    stems = sorted(xmls.keys() | jpegs.keys())
+    frames = [str(data_dir / f"{stem}.JPEG") for stem in stems]
     tracks: dict[int, np.ndarray] = {}
-    for index, xml_path in enumerate(xml_files):
-        size, objects = parse_vid_xml(xml_path)
-        if xml_path.stem not in jpegs:
-            defects.add(f"{xml_path}: no frame {data_dir / xml_path.stem}.JPEG")
+    for index, stem in enumerate(stems):
+        if stem not in xmls:
+            defects.add(f"{jpegs[stem]}: no annotation {anno_dir / stem}.xml")
             continue
-        truncated = jpeg_problem(jpegs[xml_path.stem])
+        size, objects = parse_vid_xml(xmls[stem])
+        if stem not in jpegs:
+            defects.add(f"{xmls[stem]}: no frame {data_dir / stem}.JPEG")
+            continue
+        truncated = jpeg_problem(jpegs[stem])
         if truncated:
             defects.add(truncated)
             continue
         for obj in objects:
             problem = box_problem(obj["box"], size)
             if problem:
-                defects.add(f"{xml_path}, trackid {obj['trackid']}: {problem}")
+                defects.add(f"{xmls[stem]}, trackid {obj['trackid']}: {problem}")
                 continue
             box = clip_to_frame(obj["box"], size)
             if filter_boxes and not authors_box_filter(box, size):
                 continue
-            boxes = tracks.setdefault(obj["trackid"], np.full((len(xml_files), 4), np.nan))
+            boxes = tracks.setdefault(obj["trackid"], np.full((len(stems), 4), np.nan))
             boxes[index] = box
     attributes = read_attributes(anno_dir)
     return [
@@ -164,6 +169,12 @@ def read_vid(
         data_dir = data_base / anno_dir.relative_to(anno_base)
         sequences.extend(read_vid_snippet(anno_dir, data_dir, filter_boxes, defects))
     defects.report()
+    if not sequences and not any(any(d.glob("*.xml")) for d in snippet_dirs):
+        raise ValueError(
+            f"no VID annotation under {anno_base}: expected one <frame>.xml per frame in "
+            f"{anno_base}/<snippet>/ (or <group>/<snippet>/ for train), beside the frames in "
+            f"{data_base}/<snippet>/"
+        )
     return sequences
 
 

@@ -86,7 +86,7 @@ def read_vot(root: str | Path) -> list[Sequence]:
     root = require_dir(Path(root), "VOT")
     listing = root / "list.txt"
     if listing.is_file():
-        names = [line.strip() for line in listing.read_text().splitlines() if line.strip()]
+        names = listed_sequences(listing)
     else:
         names = sorted(p.name for p in root.iterdir() if (p / "groundtruth.txt").is_file())
     if not names:
@@ -98,6 +98,26 @@ def read_vot(root: str | Path) -> list[Sequence]:
     sequences = [read_vot_sequence(root / name, defects) for name in names]
     defects.report()
     return sequences
+
+
+def listed_sequences(listing: Path) -> list[str]:
+    """The sequence names of a list.txt: plain folder names of the root, one per line.
+
+    A path (`../x`, `/data/x`, `a/b`) is refused, naming the line: the toolkit and the scorer
+    both look for <root>/<name>, so a sequence elsewhere would be read but never scored.
+    """
+    names = []
+    for number, line in enumerate(listing.read_text().splitlines(), 1):
+        name = line.strip()
+        if not name:
+            continue
+        if name in (".", "..") or "/" in name or "\\" in name:
+            raise ValueError(
+                f"{listing}, line {number}: {name!r} is a path; list.txt names sequence folders "
+                f"of {listing.parent} (one name per line, no '/', no '..')"
+            )
+        names.append(name)
+    return names
 
 
 def read_vot_sequence(folder: Path, defects: DefectLog) -> Sequence:
