@@ -1,15 +1,22 @@
-"""Two hooks for the whole suite: recorded notebook outputs for nbval, and quick mode.
+"""Three hooks for the whole suite: recorded notebook outputs for nbval, quick mode, and grading
+mode for the solution notebooks.
 
 Committed notebooks carry no outputs; `tests/notebook_outputs` keeps the expected ones and the
 first hook gives them to nbval when it reads a notebook (see that package's docstring).
 Quick mode (SIAMFC_EDU_QUICK=1) skips the tests marked `slow`; `pytest -m slow` runs just them.
+The solution notebooks run in the checks' grading mode (SIAMFC_EDU_GRADING=1, which their kernel
+inherits): a check cell whose verdict is not "passed" fails there, where nbval's lax mode would
+otherwise let a printed "wrong" through. Exercises and course notebooks run without it.
 """
 
+import os
 from pathlib import Path
 
 import nbformat
 import nbval.plugin
+import pytest
 
+from siamfc_edu.checks import GRADING
 from tests.notebook_outputs import with_expected_outputs
 from tests.quick_mode import pytest_collection_modifyitems  # noqa: F401 (a pytest hook)
 
@@ -26,3 +33,14 @@ class _NotebookReader:
 
 
 nbval.plugin.nbformat = _NotebookReader()
+
+SOLUTIONS = Path(__file__).resolve().parent / "solutions"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Grading mode on for the items of solutions/ (before nbval starts their kernel), else off."""
+    if Path(item.path).resolve().is_relative_to(SOLUTIONS):
+        os.environ[GRADING] = "1"
+    else:
+        os.environ.pop(GRADING, None)

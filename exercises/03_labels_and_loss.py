@@ -52,7 +52,9 @@ _ = torch.manual_seed(0)  # nothing here is random; a habit of the course
 # $$
 #
 # with $r$ = `radius_cells` $= R / k$, already in cells (the paper: $R = 16$ px, $k = 8$, so
-# $r = 2$ and 13 positives). Return a float tensor of shape (`size`, `size`).
+# $r = 2$ and 13 positives). Return a **float32 torch tensor** of shape (`size`, `size`)
+# (`torch.where(inside, 1.0, -1.0)` gives one): the loss of exercise 3 multiplies it with the
+# network's float32 scores, so a numpy array, a bool or an int64 tensor is refused.
 
 # %%
 def label_map(
@@ -85,7 +87,7 @@ check_label_map(label_map)
 # `labels` may be one map (H, W) or a batch (B, H, W) or (B, 1, H, W): count $n_+$ and $n_-$
 # **per map**, over the last two dimensions. A map with no positive cell at all (the target left
 # it) must not give NaN: its (absent) positives get weight 0 and its negatives still share 1/2.
-# Return the weights, same shape as `labels`.
+# Return the weights as a float32 torch tensor, same shape as `labels`.
 
 # %%
 def balance_weights(labels: torch.Tensor) -> torch.Tensor:
@@ -106,7 +108,7 @@ check_balance_weights(balance_weights)
 # For one cell with score $v$ and label $y \in \{+1, -1\}$ the loss is
 # $\ell(y, v) = \log\left(1 + e^{-yv}\right)$. The loss of a score map is the weighted sum
 # $\sum_u w[u]\, \ell(y[u], v[u])$ with the balance weights of exercise 2, and the loss of a
-# batch is the **mean** of its maps' losses: one number.
+# batch is the **mean** of its maps' losses: one number, as a 0-d torch tensor.
 #
 # - `scores` is (B, 1, H, W) or (B, H, W); `labels` holds $\pm 1$, either one (H, W) map for
 #   the whole batch or one map per pair, and broadcasts against `scores`
@@ -115,6 +117,10 @@ check_balance_weights(balance_weights)
 #   check tries scores of magnitude $10^4$, where the loss of a wrong cell is exactly $|v|$. Use
 #   the identity $\log(1 + e^{a}) = $ `F.softplus(a)` $=$ `torch.logaddexp(0, a)`, which PyTorch
 #   computes without overflow.
+#
+# - Training calls `loss.backward()`: the loss must back-propagate to the scores, so keep every
+#   step in torch (no `.item()`, `.detach()` or numpy on the way). The check computes the
+#   gradient too.
 #
 # For the weights use the library's `balanced_weights` (imported below; it is what you wrote in
 # exercise 2), so that this exercise does not depend on the previous one.
@@ -130,7 +136,7 @@ print("naive log(1 + exp(-v)):", torch.log(1 + torch.exp(-v)).tolist())
 print("F.softplus(-v)        :", F.softplus(-v).tolist())
 
 # %%
-from siamfc_edu.losses import balanced_weights  # noqa: F401 (the weights: use it below)
+from siamfc_edu.losses import balanced_weights
 
 
 def logistic_loss(scores: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

@@ -67,14 +67,15 @@ def attempt(fn, *args):
 # ## Exercise 1 (warm-up) · The two squares
 #
 # For a target box of width $w$ and height $h$ the exemplar region is a square with a margin of
-# context around the box. With $p = \text{context} \cdot (w + h)$ (context $= 0.5$ in the paper)
-# its side is
+# context around the box. With $p = \text{context} \cdot (w + h)$ (context $= 0.5$ in the
+# authors' code) its side is
 #
 # $$ s_z = \sqrt{(w + p)(h + p)}, $$
 #
 # the side of the square whose **area** is that of the box grown by $p$ in width and in height.
 # (The paper writes the same square as $(w + 2p')(h + 2p')$ with $p' = (w + h)/4$, the margin on
 # each side: $2p' = p$.) Return $s_z$, one number.
+
 
 # %%
 def context_side(w: float, h: float, context: float = 0.5) -> float:
@@ -95,12 +96,13 @@ check_context_side(context_side)
 #
 # $$ s_x = s_z \cdot \frac{255}{127} $$
 #
-# frame pixels. Return $s_x$ for the paper's context 0.5. Use the library's `context_size(w, h)`
-# for $s_z$ (imported below; it is what you just wrote), so that this check does not depend on
-# the one above.
+# frame pixels. Return $s_x$ for the context 0.5 of the authors' code. Use the library's
+# `context_size(w, h)` for $s_z$ (imported below; it is what you just wrote), so that this check
+# does not depend on the one above. Return the exact side (a float, not rounded): the crop
+# rounds it to whole pixels itself.
 
 # %%
-from siamfc_edu.crops import context_size  # noqa: F401 (s_z: use it below)
+from siamfc_edu.crops import context_size  # s_z: use it below
 
 
 def search_side(w: float, h: float) -> float:
@@ -128,14 +130,23 @@ check_search_side(search_side)
 #   $x_1 \ldots x_1 + s - 1$ and rows $y_1 \ldots y_1 + s - 1$, with
 #   $x_1 = \mathrm{round}\!\left(c_x - \frac{s - 1}{2}\right)$ and
 #   $y_1 = \mathrm{round}\!\left(c_y - \frac{s - 1}{2}\right)$ (Python's `round`), so that its
-#   middle $x_1 + \frac{s-1}{2}$ is the centre;
+#   middle $x_1 + \frac{s-1}{2}$ is the centre. `round`, not `int()`, which cuts 36.7 down to
+#   36; and on a tie `round` goes to the even neighbour, `round(40.5) == 40` (as `np.round`), not
+#   up like `int(v + 0.5)`;
 # - the padding colour is the mean of each channel over the whole frame, rounded to the nearest
 #   integer (three numbers);
 # - the resizing is `cv2.resize(square, (out_size, out_size), interpolation=cv2.INTER_LINEAR)`.
 #
+# Return an `out_size` $\times$ `out_size` $\times$ 3 **uint8** array, like the frame: the
+# colour jitter of the training pairs (`siamfc_edu.data.pairs.jitter`) saturates at 0 and 255
+# on uint8, and `to_tensor` reads uint8 images. Computing in floating point is fine if you round
+# back to uint8: OpenCV resizes uint8 images in fixed point, so the check accepts 1 grey level
+# of difference on a few values.
+#
 # The square may leave the frame on any side, on every side, or lie wholly outside it (the target
 # left the frame). One way: make an $s \times s \times 3$ square of the mean colour, work out the
 # rectangle where the square and the frame overlap, and copy the frame's pixels there.
+
 
 # %%
 def crop_with_padding(
@@ -168,8 +179,8 @@ check_crop_with_padding(crop_with_padding)
 # exercise 1).
 
 # %%
-from siamfc_edu.boxes import otb_to_xywh  # noqa: F401 (OTB -> 0-based: use it below)
-from siamfc_edu.crops import crop_and_resize  # noqa: F401 (the crop: use it below)
+from siamfc_edu.boxes import otb_to_xywh  # OTB -> 0-based: use it below
+from siamfc_edu.crops import crop_and_resize  # the crop: use it below
 
 
 def exemplar_from_box(image: np.ndarray, box: np.ndarray) -> np.ndarray:
@@ -207,8 +218,10 @@ panels = {
 fig, axes = plt.subplots(1, 4, figsize=(14, 3.4), gridspec_kw={"width_ratios": [1.3, 1.7, 1, 1]})
 axes[0].imshow(frame)
 axes[0].add_patch(plt.Rectangle((x - 0.5, y - 0.5), w, h, fill=False, ec="lime"))
-axes[0].add_patch(plt.Rectangle((centre[0] - s_x / 2, centre[1] - s_x / 2), s_x, s_x,
-                                fill=False, ec="deepskyblue", ls="--"))  # fmt: skip
+search_square = plt.Rectangle(
+    (centre[0] - s_x / 2, centre[1] - s_x / 2), s_x, s_x, fill=False, ec="deepskyblue", ls="--"
+)
+axes[0].add_patch(search_square)
 axes[0].set(xlim=(-40, 216), ylim=(184, -40), title="frame 0: the box, the search square")
 for ax, (title, crop) in zip(axes[1:], panels.items(), strict=True):
     if crop is None:
@@ -241,6 +254,7 @@ plt.show()
 # Draw only with the generator `rng` you are given (so a seed gives the same pair every time).
 # The check draws 3,000 pairs on each of six tracks and compares the set of pairs you drew with
 # the library's: every pair the rule allows must come up, none it forbids.
+
 
 # %%
 def pick_pair(frame_ids: np.ndarray, max_gap: int, rng: np.random.Generator) -> tuple[int, int]:

@@ -12,22 +12,25 @@
 # # 06 · The tracker: exercises
 #
 # Notebook `06_tracker` took one frame of SiamFC apart (`SiamFCTracker.step`, §2.4 of the
-# paper). Here you write each step of it yourself, in the order the tracker runs them:
+# paper). Here you write each step of it yourself, in the order the tracker runs them. Each
+# function has the name and the signature of the library function it rebuilds (in
+# `siamfc_edu.tracker`), so that in the capstone (notebook 10) the tracker can run on yours:
 #
-# 1. **warm-up** `pyramid_factors(scale_num, scale_step)`: the scale pyramid's factors $s^k$;
-# 2. **warm-up** `upsample_maps(raw, factor)`: every $17\times17$ score map upsampled $\times16$,
-#    bicubic;
-# 3. **easy** `penalise(maps, scale_penalty)`: the scale penalty on every scale but the current
-#    one;
-# 4. **medium** `windowed_map(score_map, window, influence)`: the normalised map mixed with the
-#    cosine window;
-# 5. **medium** `displacement(...)`: from the peak to a displacement in score-map cells,
-#    search-crop pixels and frame pixels;
-# 6. **hard** `damped_scale(scale, factor, scale_lr, min_scale, max_scale)`: the damped, clipped
-#    size update.
+# 1. **warm-up** `scale_factors(cfg)`: the scale pyramid's factors $s^k$;
+# 2. **warm-up** `upsample(scores, size)`: every $17\times17$ score map upsampled to
+#    $272\times272$, bicubic;
+# 3. **easy** `scale_penalties(cfg)` and `penalise(maps, penalty)`: the scale penalty on every
+#    scale but the current one;
+# 4. **medium** `hann_window(size)` and `apply_window(score_map, window, influence)`: the cosine
+#    window, and the normalised map mixed with it;
+# 5. **medium** `displacement(row, col, side, cfg)`: from the peak to a displacement in
+#    score-map cells, search-crop pixels and frame pixels;
+# 6. **hard** `damped_scale(scale, factor, cfg)`: the damped, clipped size update.
 #
-# The last cell runs your six functions on a real frame (the face of carphone, the shipped
-# weights) and compares every intermediate with the tracker's own `TrackStep`.
+# `cfg` is the tracker's configuration, a `SiamFCConfig` (`siamfc_edu.config`): its fields hold
+# the numbers of §2.4 (`cfg.scale_num`, `cfg.scale_step`, `cfg.scale_penalty`, ...). The last
+# cell runs your functions on a real frame (the face of carphone, the shipped weights) and
+# compares every intermediate with the tracker's own `TrackStep`.
 #
 # **Time** about 40 minutes.
 #
@@ -42,8 +45,12 @@
 # it.
 
 # %%
-import cv2  # noqa: F401 (exercise 2 resizes with it)
+import cv2
 import numpy as np
+
+from siamfc_edu.config import SiamFCConfig, get_preset
+
+print(get_preset("tiny"))  # the shipped weights' preset: every number of the tracker
 
 # %% [markdown]
 # ## Exercise 1 (warm-up) · The scale pyramid
@@ -53,24 +60,27 @@ import numpy as np
 #
 # $$ s^k, \qquad k = -\tfrac{S-1}{2},\ \dots,\ \tfrac{S-1}{2} \quad\text{(steps of 1)}, $$
 #
-# with $s$ = `scale_step` (1.0375 in the paper, 1.06 for the shipped tiny weights). For $S = 3$,
-# $k \in \{-1, 0, 1\}$: the factors are $[1/s,\ 1,\ s]$. The middle factor is always 1 (keep the
-# size). $S$ may also be even: for $S = 4$, $k \in \{-1.5, -0.5, 0.5, 1.5\}$.
+# with $s$ = `scale_step` (1.0375 in the authors' code, 1.06 for the shipped tiny weights). For
+# $S = 3$, $k \in \{-1, 0, 1\}$: the factors are $[1/s,\ 1,\ s]$. The middle factor is always 1
+# (keep the size). $S$ is odd (a preset with an even `scale_num` is refused), so $k$ runs over
+# whole numbers.
 #
-# Return the $S$ factors as a numpy array, smallest first.
+# `cfg.scale_num` is $S$, `cfg.scale_step` is $s$. Return the $S$ factors as a numpy array of
+# float64 (numpy's default), smallest first: the tracker multiplies the search side by them.
+
 
 # %%
-def pyramid_factors(scale_num: int, scale_step: float) -> np.ndarray:
+def scale_factors(cfg: SiamFCConfig) -> np.ndarray:
     """The scale pyramid's factors s^k, k = -(n-1)/2 .. (n-1)/2, smallest first: shape (n,)."""
-    # HINT: exponents k: np.arange(scale_num) centred on 0; then scale_step**k
+    # HINT: exponents k: np.arange(cfg.scale_num) centred on 0; then cfg.scale_step**k
     # YOUR CODE HERE
-    raise NotImplementedError('exponents k: np.arange(scale_num) centred on 0; then scale_step**k')
+    raise NotImplementedError('exponents k: np.arange(cfg.scale_num) centred on 0; then cfg.scale_step**k')
 
 
 # %%
-from siamfc_edu.checks.tracking import check_pyramid_factors
+from siamfc_edu.checks.tracking import check_scale_factors
 
-check_pyramid_factors(pyramid_factors)
+check_scale_factors(scale_factors)
 
 # %% [markdown]
 # ## Exercise 2 (warm-up) · Upsampling the score maps
@@ -80,44 +90,71 @@ check_pyramid_factors(pyramid_factors)
 # `response_up` $= 16$ with **bicubic** interpolation ($17 \to 272$), which places the peak to
 # within half a crop pixel instead of 8.
 #
-# `raw` is a float32 array of shape $(S, n, n)$; return the $S$ maps resized to
-# $(n \cdot \text{factor}) \times (n \cdot \text{factor})$, as an array of shape
-# $(S,\ n \cdot \text{factor},\ n \cdot \text{factor})$. Use OpenCV:
+# `scores` is a float32 numpy array of shape $(S, n, n)$ and `size` the new side
+# (`cfg.upscale_size` $= 17 \cdot 16 = 272$ in the tracker). Return the $S$ maps resized to
+# `size` $\times$ `size` as **one numpy array of float32**, shape $(S,\ \text{size},\
+# \text{size})$: the tracker reshapes it, multiplies it by a numpy array of penalties and keeps it
+# in the `TrackStep` (a list or a torch tensor would not do). Use OpenCV:
 # `cv2.resize(image, (width, height), interpolation=...)` resizes one 2-D map (mind the order:
-# width first).
+# width first; a float32 map stays float32), and `np.stack` makes one array of the $S$ maps.
+
 
 # %%
-def upsample_maps(raw: np.ndarray, factor: int) -> np.ndarray:
-    """Each (n x n) map of raw (S, n, n) resized x factor with bicubic interpolation."""
-    # HINT: new side n * factor; cv2.resize each map with cv2.INTER_CUBIC
+def upsample(scores: np.ndarray, size: int) -> np.ndarray:
+    """Each (n x n) map of scores (S, n, n) resized to size x size, bicubic: (S, size, size)."""
+    # HINT: cv2.resize each map to (size, size) with cv2.INTER_CUBIC; np.stack
     # YOUR CODE HERE
-    raise NotImplementedError('new side n * factor; cv2.resize each map with cv2.INTER_CUBIC')
+    raise NotImplementedError('cv2.resize each map to (size, size) with cv2.INTER_CUBIC; np.stack')
 
 
 # %%
-from siamfc_edu.checks.tracking import check_upsample_maps
+from siamfc_edu.checks.tracking import check_upsample
 
-check_upsample_maps(upsample_maps)
+check_upsample(upsample)
 
 # %% [markdown]
 # ## Exercise 3 · The scale penalty
 #
 # A change of size must earn it. Before the peaks of the $S$ maps are compared, every scale but
 # the middle one (index $S /\!/ 2$, the factor $s^0 = 1$) is multiplied by the penalty $p$
-# (`scale_penalty`, 0.9745 in the paper):
+# (`scale_penalty`, 0.9745 in the authors' code; the paper's text gives no value):
 #
 # $$ \tilde r_k = \begin{cases} r_k & k = 0 \\ p\, r_k & k \neq 0. \end{cases} $$
 #
-# `maps` has shape $(S, N, N)$; return the penalised maps, same shape. Return a **new** array:
-# the tracker keeps the unpenalised maps too (`TrackStep.upsampled`), so do not change `maps`
-# in place.
+# The tracker does it in two functions: `scale_penalties(cfg)` makes the $S$ factors once (when
+# the tracker is built), and `penalise(maps, penalty)` applies them in every frame.
+#
+# **3a.** `scale_penalties(cfg)`: return the factors as a numpy array of shape $(S,)$ and dtype
+# **float32** (the score maps are float32; float64 factors would turn them into float64):
+# `cfg.scale_penalty` for every scale, 1 for the middle one.
+
 
 # %%
-def penalise(maps: np.ndarray, scale_penalty: float) -> np.ndarray:
-    """The maps (S, N, N), each multiplied by scale_penalty except the middle scale's."""
-    # HINT: one factor per scale, 1 at the middle index S // 2; broadcast it
+def scale_penalties(cfg: SiamFCConfig) -> np.ndarray:
+    """One factor per scale, float32: 1 for the middle scale (keep the size), else the penalty."""
+    # HINT: np.full(S, penalty, dtype=np.float32); 1 at index S // 2
     # YOUR CODE HERE
-    raise NotImplementedError('one factor per scale, 1 at the middle index S // 2; broadcast it')
+    raise NotImplementedError('np.full(S, penalty, dtype=np.float32); 1 at index S // 2')
+
+
+# %%
+from siamfc_edu.checks.tracking import check_scale_penalties
+
+check_scale_penalties(scale_penalties)
+
+# %% [markdown]
+# **3b.** `penalise(maps, penalty)`: `maps` has shape $(S, N, N)$ and `penalty` holds one factor
+# per scale, shape $(S,)$ (what `scale_penalties` returns); multiply map $k$ by `penalty[k]` and
+# return the penalised maps, same shape and dtype. Return a **new** array: the tracker keeps the
+# unpenalised maps too (`TrackStep.upsampled`), so do not change `maps` in place.
+
+
+# %%
+def penalise(maps: np.ndarray, penalty: np.ndarray) -> np.ndarray:
+    """The maps (S, N, N), map k multiplied by penalty[k]: a new array."""
+    # HINT: give penalty the shape (S, 1, 1) so that it broadcasts over each map
+    # YOUR CODE HERE
+    raise NotImplementedError('give penalty the shape (S, 1, 1) so that it broadcasts over each map')
 
 
 # %%
@@ -131,15 +168,40 @@ check_penalise(penalise)
 # The scale whose penalised map has the highest peak wins. Objects move little between frames, so
 # its map $r$ is mixed with a Hann window $H$ (`window`, summing to 1, highest in the centre).
 # First $r$ is brought to the same footing as $H$: shifted to a minimum of 0 and scaled to sum 1.
-# Then, with $\lambda$ = `influence` (`window_influence`: 0.176 in the paper, 0.35 for tiny):
+# Then, with $\lambda$ = `influence` (`window_influence`: 0.176 in the authors' code, 0.35 for
+# tiny):
 #
 # $$ r' = (1 - \lambda)\,\frac{r - \min r}{\sum (r - \min r)} + \lambda H. $$
 #
-# `score_map` and `window` are 2-D arrays of the same shape; return $r'$, same shape (and leave
-# `score_map` as it is).
+# **4a.** `hann_window(size)`: the window $H$ the tracker builds once, of `size` $\times$ `size`
+# (`cfg.upscale_size`, 272). The 1-D Hann window of $N$ points is
+# $h_n = \tfrac12 - \tfrac12 \cos\frac{2\pi n}{N - 1}$, $n = 0 \dots N-1$ (0 at both ends, 1 in the
+# middle: `np.hanning(N)`; the authors' tracker.m calls MATLAB's `hann`, the same window); the
+# 2-D window is its outer product with itself, divided by its sum so that it sums to 1, like the
+# normalised map. Return a numpy array of float64 (numpy's default), shape (size, size).
+
 
 # %%
-def windowed_map(score_map: np.ndarray, window: np.ndarray, influence: float) -> np.ndarray:
+def hann_window(size: int) -> np.ndarray:
+    """The 2-D cosine (Hann) window of size x size, summing to 1: the tracker's motion prior."""
+    # HINT: the outer product of two 1-D Hann windows (np.hanning), divided by its sum
+    # YOUR CODE HERE
+    raise NotImplementedError('the outer product of two 1-D Hann windows (np.hanning), divided by its sum')
+
+
+# %%
+from siamfc_edu.checks.tracking import check_hann_window
+
+check_hann_window(hann_window)
+
+# %% [markdown]
+# **4b.** `apply_window(score_map, window, influence)`: `score_map` and `window` are 2-D numpy
+# arrays of the same shape; return $r'$ as a numpy array, same shape (and leave `score_map` as it
+# is).
+
+
+# %%
+def apply_window(score_map: np.ndarray, window: np.ndarray, influence: float) -> np.ndarray:
     """The map normalised (minimum 0, sum 1), mixed with the window: weight influence on it."""
     # HINT: shift to a minimum of 0, divide by the sum, mix with the window
     # YOUR CODE HERE
@@ -147,14 +209,14 @@ def windowed_map(score_map: np.ndarray, window: np.ndarray, influence: float) ->
 
 
 # %%
-from siamfc_edu.checks.tracking import check_windowed_map
+from siamfc_edu.checks.tracking import check_apply_window
 
-check_windowed_map(windowed_map)
+check_apply_window(apply_window)
 
 # %% [markdown]
 # ## Exercise 5 · From the peak to a displacement
 #
-# The peak of $r'$ sits at (`peak_row`, `peak_col`) of an $N \times N$ map, $N$ = `upscale_size`
+# The peak of $r'$ sits at (`row`, `col`) of an $N \times N$ map, $N$ = `cfg.upscale_size`
 # (272), its cells numbered $0 \dots N-1$. Its offset from the **centre** of the map, as
 # $(d_x, d_y)$ (x along a row: the column), is in upsampled cells. Three changes of unit bring it
 # to the frame:
@@ -163,21 +225,18 @@ check_windowed_map(windowed_map)
 #    d_\text{crop} = \text{total\_stride} \cdot d_\text{cells}, \qquad
 #    d_\text{frame} = d_\text{crop} \cdot \frac{\text{side}}{\text{instance\_size}}, $$
 #
-# where `side` is the side, in frame pixels, of the chosen search region, which was resized to
-# `instance_size` $= 255$ pixels. Where exactly is the centre of 272 cells numbered from 0? When
-# the peak is there, every displacement must be 0.
+# with `cfg.response_up` (16), `cfg.total_stride` (8) and `cfg.instance_size` (255); `side` is
+# the side, in frame pixels, of the chosen search region, which was resized to `instance_size`
+# pixels. Where exactly is the centre of 272 cells numbered from 0? When the peak is there, every
+# displacement must be 0.
 #
-# Return a tuple `(cells, crop_px, frame_px)`, each a numpy array $(d_x, d_y)$ of shape (2,).
+# Return a tuple `(cells, crop_px, frame_px)`, each a numpy array $(d_x, d_y)$ of float64, shape
+# (2,): the tracker adds `frame_px` to its centre, an array $(c_x, c_y)$.
+
 
 # %%
 def displacement(
-    peak_row: int,
-    peak_col: int,
-    upscale_size: int,
-    response_up: int,
-    total_stride: int,
-    side: float,
-    instance_size: int,
+    row: int, col: int, side: float, cfg: SiamFCConfig
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The peak's (dx, dy) from the map's centre: in score-map cells, crop pixels, frame pixels."""
     # HINT: (dx, dy) from the centre of N cells 0..N-1, then 3 unit changes
@@ -198,22 +257,21 @@ check_displacement(displacement)
 # `scale`). When the scale with factor $f = s^{k^*}$ wins:
 #
 # - the change of size is damped: instead of $f$, the scale is multiplied by the point a
-#   fraction $\beta$ (`scale_lr`, 0.59) of the way from 1 (keep the size) to $f$ (adopt the
+#   fraction $\beta$ (`cfg.scale_lr`, 0.59) of the way from 1 (keep the size) to $f$ (adopt the
 #   winner);
-# - the new scale is then kept within [`min_scale`, `max_scale`] (0.2 and 5: the target never
-#   shrinks below a fifth of its first size, nor grows beyond five times).
+# - the new scale is then kept within [`cfg.min_scale`, `cfg.max_scale`] (0.2 and 5: the target
+#   never shrinks below a fifth of its first size, nor grows beyond five times).
 #
 # Write the new scale as a formula first (what is it for $\beta = 0$? for $\beta = 1$?), then the
-# code. Return a float.
+# code. Return a number (a Python float), not a numpy array.
+
 
 # %%
-def damped_scale(
-    scale: float, factor: float, scale_lr: float, min_scale: float, max_scale: float
-) -> float:
+def damped_scale(scale: float, factor: float, cfg: SiamFCConfig) -> float:
     """The new scale: the current one times the damped factor, within [min_scale, max_scale]."""
-    # HINT: damped factor: scale_lr of the way from 1 to factor; then clip
+    # HINT: damped factor: cfg.scale_lr of the way from 1 to factor; then clip
     # YOUR CODE HERE
-    raise NotImplementedError('damped factor: scale_lr of the way from 1 to factor; then clip')
+    raise NotImplementedError('damped factor: cfg.scale_lr of the way from 1 to factor; then clip')
 
 
 # %%
@@ -225,9 +283,8 @@ check_damped_scale(damped_scale)
 # ## Together: one frame of your tracker
 #
 # The shipped tracker follows the face of carphone to frame 3; then we run `tracker.step` on
-# frame 3 and your six functions on the same raw score maps, one after the other as §2.4 does,
-# and compare each intermediate with the field of the `TrackStep` (`step.window` is the tracker's
-# Hann window, `hann_window(272)`). Every line should say ok.
+# frame 3 and your eight functions on the same raw score maps, one after the other as §2.4 does,
+# and compare each intermediate with the field of the `TrackStep`. Every line should say ok.
 
 # %%
 import matplotlib.pyplot as plt
@@ -255,26 +312,27 @@ def same(what: str, mine: object, library: object) -> None:
 
 
 try:
-    mine_factors = pyramid_factors(cfg.scale_num, cfg.scale_step)
+    mine_factors = scale_factors(cfg)
     same("scale factors", mine_factors, step.scale_factors)
-    mine_up = upsample_maps(step.raw_scores, cfg.response_up)
+    mine_up = upsample(step.raw_scores, cfg.upscale_size)
     same("upsampled maps", mine_up, step.upsampled)
-    mine_pen = penalise(mine_up, cfg.scale_penalty)
+    mine_penalty = scale_penalties(cfg)
+    same("penalty per scale", mine_penalty, step.penalty)
+    mine_pen = penalise(mine_up, mine_penalty)
     same("penalised maps", mine_pen, step.penalised)
     mine_best = int(mine_pen.reshape(len(mine_pen), -1).max(axis=1).argmax())
     same("chosen scale", mine_best, step.best_scale)
-    mine_r = windowed_map(mine_pen[mine_best], step.window, cfg.window_influence)
+    mine_window = hann_window(cfg.upscale_size)
+    same("cosine window", mine_window, step.window)
+    mine_r = apply_window(mine_pen[mine_best], mine_window, cfg.window_influence)
     same("windowed map", mine_r, step.windowed)
     peak = np.unravel_index(mine_r.argmax(), mine_r.shape)
     same("peak (row, col)", peak, step.peak)
-    side = step.search_sides[mine_best]
-    moves = displacement(*peak, cfg.upscale_size, cfg.response_up, cfg.total_stride, side,
-                         cfg.instance_size)  # fmt: skip
+    moves = displacement(*peak, step.search_sides[mine_best], cfg)
     same("displacement in cells", moves[0], step.displacement_cells)
     same("displacement in crop px", moves[1], step.displacement_crop)
     same("displacement in frame px", moves[2], step.displacement_frame)
-    mine_scale = damped_scale(scale_before, mine_factors[mine_best], cfg.scale_lr,
-                              cfg.min_scale, cfg.max_scale)  # fmt: skip
+    mine_scale = damped_scale(scale_before, mine_factors[mine_best], cfg)
     same("new scale", mine_scale, step.scale)
 except NotImplementedError as unfinished:
     print(f"not yet: finish the exercises above, then run this cell again ({unfinished})")
@@ -301,3 +359,5 @@ else:
 #   pixels ($\times 8$) $\to$ frame pixels ($\times$ side / 255), as (column, row) = $(d_x, d_y)$.
 # - The size moves only $\beta$ of the way to the winning factor, within
 #   [`min_scale`, `max_scale`].
+# - Your functions have the names and signatures of the library's: in the capstone (notebook 10)
+#   the tracker runs with them in place of its own (`Pieces`).

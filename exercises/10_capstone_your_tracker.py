@@ -31,10 +31,11 @@
 #
 # What you do:
 #
-# 1. **the crop and the correlation** (about 10 min): paste your `crop_with_padding` (notebook 04,
-#    exercise 2) and your `cross_correlation_batched` (notebook 02, exercise 2);
-# 2. **the tracker step** (about 10 min): paste your five functions of notebook 06 (exercises
-#    2 to 6): upsampling, scale penalty, cosine window, displacement, damped scale;
+# 1. **the crop and the correlation** (about 10 min): your crop with mean padding (notebook 04,
+#    exercise 2) and your batched correlation (notebook 02, exercises 2 and 3), with the
+#    signatures of the library's `crop_and_resize` and `cross_correlation`;
+# 2. **the tracker step** (about 10 min): paste your five functions of notebook 06 that are
+#    pieces of a frame: `upsample`, `penalise`, `apply_window`, `displacement`, `damped_scale`;
 # 3. **the labels and the loss** (about 5 min): paste your three functions of notebook 03 and
 #    check them on real training pairs (the tracker does not use the loss: training does);
 # 4. **your tracker** (about 5 min): run it next to the reference on the real set: both AUCs, a
@@ -45,9 +46,9 @@
 # **Time:** about 45 minutes.
 #
 # **How the checks work.** Write (or paste) your code where the solution goes: replace the
-# `raise NotImplementedError(...)` line (its message is a hint). Each function keeps the
-# signature of its exercise; small adapters, given below, turn them into the pieces the tracker
-# calls. The check of step 3 compares your loss with the library's on several inputs and prints
+# `raise NotImplementedError(...)` line (its message is a hint). Each function has the name and
+# the signature of the library function it replaces, so `Pieces` takes it as it is. The check of
+# step 3 compares your loss with the library's on several inputs and prints
 # "passed", or what differs and the likely mistake. The check of step 4 first calls each of your
 # pieces once on a real frame: while a piece still raises `NotImplementedError`, it says which
 # ones are "not implemented yet" and tracks nothing, so the notebook runs to the end either way.
@@ -55,12 +56,12 @@
 # tracker first leaves the reference and which of your pieces, swapped in alone, already does it.
 
 # %%
-import cv2  # noqa: F401 (your crop and your upsampling use it)
+import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F  # noqa: F401 (your correlation and your loss use it)
+import torch.nn.functional as F
 
-from siamfc_edu.config import quick_mode
+from siamfc_edu.config import SiamFCConfig, quick_mode
 
 _ = torch.manual_seed(0)  # nothing here is random; a habit of the course
 
@@ -74,80 +75,87 @@ _ = torch.manual_seed(0)  # nothing here is random; a habit of the course
 #
 # - the square has $s$ = `round(side)` pixels a side (at least 1), its top-left pixel at
 #   $x_1$ = `round(cx - (s - 1) / 2)`, $y_1$ = `round(cy - (s - 1) / 2)`;
-# - where it leaves the frame it is filled with the frame's **mean colour**, rounded, one value
-#   per channel; the part inside the frame is copied in;
+# - where it leaves the frame it is filled with `pad_color` (the frame's **mean colour**),
+#   rounded, one value per channel; the part inside the frame is copied in;
 # - then `cv2.resize(patch, (out_size, out_size), interpolation=cv2.INTER_LINEAR)`.
 #
-# The tracker calls it three times a frame (one search region per scale), on frames up to
-# 1280 x 720: `cv2.mean(image)[:3]` gives the mean colour much faster than
-# `image.mean(axis=(0, 1))` (the same numbers). If notebook 04's exercises are not there yet,
-# write it from this description.
+# The tracker computes the frame's mean colour once per frame and gives it to every crop as
+# `pad_color` (a tuple of 3 floats, `cv2.mean(image)[:3]`): use it instead of computing it again.
+# If notebook 04's exercises are not there yet, write it from this description.
 
 
 # %%
-def crop_with_padding(
-    image: np.ndarray, center: tuple[float, float], side: float, out_size: int
+def crop_and_resize(
+    image: np.ndarray,
+    center: tuple[float, float],
+    side: float,
+    out_size: int,
+    pad_color: tuple[float, ...],
 ) -> np.ndarray:
-    """The square of round(side) px centred on (cx, cy), mean-padded, resized to out_size."""
-    # HINT: paste yours (04); else: mean-filled square, frame part in, resize
+    """The square of round(side) px centred on (cx, cy), padded with pad_color, resized."""
+    # HINT: paste yours (04): pad_color-filled square, frame part in, resize
     # YOUR CODE HERE
-    raise NotImplementedError('paste yours (04); else: mean-filled square, frame part in, resize')
+    raise NotImplementedError('paste yours (04): pad_color-filled square, frame part in, resize')
 
 
 # %% [markdown]
-# ### Your batched correlation (notebook 02, exercise 2)
+# ### Your batched correlation (notebook 02, exercises 2 and 3)
 #
 # Exemplar $b$ over search map $b$ for a batch of $B$ pairs, in ONE grouped convolution: `z` of
-# shape (B, C, h, w), `x` of shape (B, C, H, W), the answer (B, 1, H - h + 1, W - w + 1). The
-# tracker has ONE exemplar and three search maps (the scale pyramid): the adapter below pairs a
-# copy of the exemplar with each, as your `score` of notebook 02 did.
+# shape (B, C, h, w), `x` of shape (B, C, H, W), the answer a torch tensor of shape
+# (B, 1, H - h + 1, W - w + 1) (before the factor 0.001 and the bias: the tracker's head adds
+# them). The tracker has ONE exemplar and three search maps (the scale pyramid): when `z` holds one
+# exemplar, pair a copy of it with each search map, as your `score` of notebook 02 did.
 
 
 # %%
-def cross_correlation_batched(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Exemplar b over search map b, for B pairs: (B,C,h,w), (B,C,H,W) -> (B,1,H-h+1,W-w+1)."""
-    # HINT: paste yours (02): x as one image of B*C channels, groups=B
+def cross_correlation(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Exemplar b over search map b (one exemplar: over every one): -> (B,1,H-h+1,W-w+1)."""
+    # HINT: paste yours (02): one exemplar expanded; x as one image of B*C channels, groups=B
     # YOUR CODE HERE
-    raise NotImplementedError('paste yours (02): x as one image of B*C channels, groups=B')
+    raise NotImplementedError('paste yours (02): one exemplar expanded; x as one image of B*C channels, groups=B')
 
 
 # %% [markdown]
 # ## Step 2 · The tracker step (notebook 06, exercises 2 to 6)
 #
-# Paste your five functions, one per cell. As a reminder, what each one does:
+# Paste your five functions of notebook 06 that are pieces of a frame, one per cell. As a
+# reminder, what each one does:
 #
-# - `upsample_maps(raw, factor)`: each $n \times n$ map of `raw` (S, n, n) resized to
-#   $(n \cdot \text{factor})$ a side with **bicubic** interpolation (`cv2.INTER_CUBIC`);
+# - `upsample(scores, size)`: each $n \times n$ map of `scores` (S, n, n) resized to `size`
+#   $\times$ `size` with **bicubic** interpolation (`cv2.INTER_CUBIC`), one numpy array of
+#   float32;
 
 
 # %%
-def upsample_maps(raw: np.ndarray, factor: int) -> np.ndarray:
-    """Each (n x n) map of raw (S, n, n) resized x factor with bicubic interpolation."""
-    # HINT: paste yours (06): cv2.resize each map, cv2.INTER_CUBIC
+def upsample(scores: np.ndarray, size: int) -> np.ndarray:
+    """Each (n x n) map of scores (S, n, n) resized to size x size, bicubic: (S, size, size)."""
+    # HINT: paste yours (06): cv2.resize each map, cv2.INTER_CUBIC; np.stack
     # YOUR CODE HERE
-    raise NotImplementedError('paste yours (06): cv2.resize each map, cv2.INTER_CUBIC')
+    raise NotImplementedError('paste yours (06): cv2.resize each map, cv2.INTER_CUBIC; np.stack')
 
 
 # %% [markdown]
-# - `penalise(maps, scale_penalty)`: every scale's map multiplied by `scale_penalty`, except the
-#   middle one (index $S /\!/ 2$); a new array, `maps` left as it is;
+# - `penalise(maps, penalty)`: map $k$ multiplied by `penalty[k]` (the tracker's penalty holds
+#   `scale_penalty` for every scale but the middle one, which has 1); a new array, `maps` left
+#   as it is;
 
 
 # %%
-def penalise(maps: np.ndarray, scale_penalty: float) -> np.ndarray:
-    """The maps (S, N, N), each multiplied by scale_penalty except the middle scale's."""
-    # HINT: paste yours (06): one factor per scale, 1 at index S // 2
+def penalise(maps: np.ndarray, penalty: np.ndarray) -> np.ndarray:
+    """The maps (S, N, N), map k multiplied by penalty[k]: a new array."""
+    # HINT: paste yours (06): penalty shaped (S, 1, 1) broadcasts over each map
     # YOUR CODE HERE
-    raise NotImplementedError('paste yours (06): one factor per scale, 1 at index S // 2')
+    raise NotImplementedError('paste yours (06): penalty shaped (S, 1, 1) broadcasts over each map')
 
 
 # %% [markdown]
-# - `windowed_map(score_map, window, influence)`: $r' = (1 - \lambda)\,
+# - `apply_window(score_map, window, influence)`: $r' = (1 - \lambda)\,
 #   \frac{r - \min r}{\sum (r - \min r)} + \lambda H$;
 
 
 # %%
-def windowed_map(score_map: np.ndarray, window: np.ndarray, influence: float) -> np.ndarray:
+def apply_window(score_map: np.ndarray, window: np.ndarray, influence: float) -> np.ndarray:
     """The map normalised (minimum 0, sum 1), mixed with the window: weight influence on it."""
     # HINT: paste yours (06): shift to min 0, divide by the sum, mix
     # YOUR CODE HERE
@@ -155,20 +163,14 @@ def windowed_map(score_map: np.ndarray, window: np.ndarray, influence: float) ->
 
 
 # %% [markdown]
-# - `displacement(...)`: the peak's $(d_x, d_y)$ from the centre $(N - 1)/2$ of the upsampled
-#   map, in score-map cells ($/$ `response_up`), search-crop pixels ($\times$ `total_stride`) and
-#   frame pixels ($\times$ `side` $/$ `instance_size`);
+# - `displacement(row, col, side, cfg)`: the peak's $(d_x, d_y)$ from the centre $(N - 1)/2$ of
+#   the upsampled map, in score-map cells ($/$ `cfg.response_up`), search-crop pixels
+#   ($\times$ `cfg.total_stride`) and frame pixels ($\times$ `side` $/$ `cfg.instance_size`);
 
 
 # %%
 def displacement(
-    peak_row: int,
-    peak_col: int,
-    upscale_size: int,
-    response_up: int,
-    total_stride: int,
-    side: float,
-    instance_size: int,
+    row: int, col: int, side: float, cfg: SiamFCConfig
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The peak's (dx, dy) from the map's centre: in score-map cells, crop pixels, frame pixels."""
     # HINT: paste yours (06): (dx, dy) from (N - 1) / 2, three unit changes
@@ -177,14 +179,13 @@ def displacement(
 
 
 # %% [markdown]
-# - `damped_scale(...)`: the scale times the factor moved only `scale_lr` of the way from 1 to
-#   the winning scale's factor, then kept within [`min_scale`, `max_scale`].
+# - `damped_scale(scale, factor, cfg)`: the scale times the factor moved only `cfg.scale_lr`
+#   of the way from 1 to the winning scale's factor, then kept within [`cfg.min_scale`,
+#   `cfg.max_scale`].
 
 
 # %%
-def damped_scale(
-    scale: float, factor: float, scale_lr: float, min_scale: float, max_scale: float
-) -> float:
+def damped_scale(scale: float, factor: float, cfg: SiamFCConfig) -> float:
     """The new scale: the current one times the damped factor, within [min_scale, max_scale]."""
     # HINT: paste yours (06): scale_lr of the way from 1 to factor; clip
     # YOUR CODE HERE
@@ -192,13 +193,10 @@ def damped_scale(
 
 
 # %% [markdown]
-# ### Your functions as the tracker's pieces (given)
+# ### Your functions as the tracker's pieces
 #
-# Each piece of `Pieces` has the signature of the library function it replaces
-# (`crop(image, center, side, out_size, pad_color)`, `correlate(phi_z, phi_x)`,
-# `upsample(maps, size)`, `penalise(maps, penalty)`, `window(score_map, window, influence)`,
-# `displacement(row, col, side, cfg)`, `damp(scale, factor, cfg)`). These adapters call your
-# functions with the arguments of their exercises; they compute nothing themselves.
+# Each piece of `Pieces` has the signature of the library function it defaults to, and so has
+# each of your functions: they go in as they are.
 #
 # Want to track before every piece is done? Leave a piece out of `Pieces(...)`: the library's
 # is used in its place.
@@ -206,48 +204,14 @@ def damped_scale(
 # %%
 from siamfc_edu.tracker import Pieces
 
-
-def crop_piece(image, center, side, out_size, pad_color):
-    """Your crop (it finds the frame's mean colour itself: the same `pad_color`)."""
-    return crop_with_padding(image, center, side, out_size)
-
-
-def correlate_piece(phi_z, phi_x):
-    """One exemplar over the S search maps of the pyramid: a copy of it paired with each."""
-    if len(phi_z) == 1:
-        phi_z = phi_z.expand(len(phi_x), -1, -1, -1)
-    return cross_correlation_batched(phi_z, phi_x)
-
-
-def upsample_piece(maps, size):
-    """Your upsampling, to size x size: the factor is size / n (272 / 17 = 16)."""
-    return upsample_maps(maps, size // maps.shape[-1])
-
-
-def penalise_piece(maps, penalty):
-    """Your penalty: `penalty` holds 1 for the middle scale, scale_penalty for the others."""
-    return penalise(maps, float(penalty.min()))
-
-
-def displacement_piece(row, col, side, cfg):
-    """Your displacement, with the sizes of the preset."""
-    return displacement(row, col, cfg.upscale_size, cfg.response_up, cfg.total_stride, side,
-                        cfg.instance_size)  # fmt: skip
-
-
-def damp_piece(scale, factor, cfg):
-    """Your damped scale, with the preset's damping and limits."""
-    return damped_scale(scale, factor, cfg.scale_lr, cfg.min_scale, cfg.max_scale)
-
-
 my_pieces = Pieces(
-    crop=crop_piece,
-    correlate=correlate_piece,
-    upsample=upsample_piece,
-    penalise=penalise_piece,
-    window=windowed_map,
-    displacement=displacement_piece,
-    damp=damp_piece,
+    crop=crop_and_resize,
+    correlate=cross_correlation,
+    upsample=upsample,
+    penalise=penalise,
+    window=apply_window,
+    displacement=displacement,
+    damp=damped_scale,
 )
 
 # %% [markdown]
@@ -348,7 +312,7 @@ plt.show()
 #
 # **If your tracker left the reference**, the verdict names the run, the frame and the piece:
 # every check of that piece passed, so the mistake hides in a case no check tried (an input
-# bigger than the checks', a dtype, a map changed in place, an argument the adapter passes
+# bigger than the checks', a dtype, a map changed in place, a pad colour computed again
 # differently...). Call the piece on the inputs of that frame, compare with the library's
 # function of the same name, fix it, run the cells again.
 #

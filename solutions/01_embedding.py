@@ -67,10 +67,14 @@ check_conv_output_size(conv_output_size)
 
 # %%
 TABLE1 = {  # layer: (kernel, stride)
-    "conv1": (11, 2), "pool1": (3, 2),
-    "conv2": (5, 1), "pool2": (3, 2),
-    "conv3": (3, 1), "conv4": (3, 1), "conv5": (3, 1),
-}  # fmt: skip
+    "conv1": (11, 2),
+    "pool1": (3, 2),
+    "conv2": (5, 1),
+    "pool2": (3, 2),
+    "conv3": (3, 1),
+    "conv4": (3, 1),
+    "conv5": (3, 1),
+}
 
 # %% [markdown]
 # Write `layer_sizes(side)`: the list of the 7 activation sides, after conv1, pool1, conv2, pool2,
@@ -149,7 +153,12 @@ check_receptive_field(receptive_field)
 #
 # The check compares **behaviour**, not code: the output shapes for 127 and 255 inputs and batches
 # of 1 and 3, the number of parameters (groups change it), the sign of the output, and the output
-# itself once the library's weights are loaded into your layers. Name the five blocks
+# itself once the library's weights are loaded into your layers. Whether or not they load, it
+# also checks what Table 1 implies: in conv2, conv4 and conv5 each half of the filters reads its
+# own half of the input channels (conv3 reads them all); batch norm normalises over the batch in
+# train mode, updating its running statistics, and uses those in eval mode, so that an image's
+# embedding does not depend on the rest of its batch; and, with no padding, moving the image by
+# 8 px (the total stride) moves the embedding by exactly one cell. Name the five blocks
 # `conv1` … `conv5` (one `nn.Sequential` each, conv first), as the library does, and its
 # weights, and siamfc-pytorch's, load into your network by name.
 

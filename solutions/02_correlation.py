@@ -33,7 +33,7 @@
 
 # %%
 import torch
-import torch.nn.functional as F  # noqa: F401 (for exercise 2)
+import torch.nn.functional as F
 
 # %% [markdown]
 # ## Exercise 1 (warm-up): the sliding dot product, with loops

@@ -11,13 +11,14 @@
 # %% [markdown]
 # # 05 · Training: exercises
 #
-# Notebook `05_training` read the paper's training recipe (Section 3) in the library and ran it.
+# Notebook `05_training` read the training recipe (the paper's §2.2 and §4.1, with the numbers of
+# the authors' code) in the library and ran it.
 # Here you write its three pieces yourself:
 #
 # 1. **warm-up** `learning_rate(epoch, epochs, lr_initial, lr_final)`: the learning rate of an
 #    epoch, decayed geometrically from $10^{-2}$ to $10^{-5}$;
-# 2. **medium** `make_sgd(model, lr, momentum, weight_decay)`: the paper's optimiser, SGD with
-#    momentum 0.9 and weight decay $5 \cdot 10^{-4}$;
+# 2. **medium** `make_sgd(model, lr, momentum, weight_decay)`: the optimiser, SGD with momentum
+#    0.9 and weight decay $5 \cdot 10^{-4}$ (the authors' code's values);
 # 3. **harder** `train_step(model, optimizer, z, x, labels)`: one SGD step of SiamFC on a batch
 #    of pairs, returning its loss.
 #
@@ -43,8 +44,10 @@ from siamfc_edu.model import build_model
 
 _ = torch.manual_seed(0)
 paper, tiny = get_preset("paper"), get_preset("tiny")
-print(f"the paper's recipe: {paper.epochs} epochs, lr {paper.lr_initial:g} -> {paper.lr_final:g}, "
-      f"momentum {paper.momentum:g}, weight decay {paper.weight_decay:g}, batch {paper.batch_size}")
+print(
+    f"the paper's recipe: {paper.epochs} epochs, lr {paper.lr_initial:g} -> {paper.lr_final:g}, "
+    f"momentum {paper.momentum:g}, weight decay {paper.weight_decay:g}, batch {paper.batch_size}"
+)
 
 # %% [markdown]
 # ## Exercise 1 (warm-up) · The learning rate of an epoch
@@ -58,7 +61,9 @@ print(f"the paper's recipe: {paper.epochs} epochs, lr {paper.lr_initial:g} -> {p
 # For the paper ($E = 50$, $10^{-2} \to 10^{-5}$) each epoch multiplies the rate by
 # $(10^{-3})^{1/49} \approx 0.8685$; a run of 30 epochs between the same ends falls faster per
 # epoch. A run of a single epoch ($E = 1$) has no decay: it trains at `lr_initial` (and must not
-# divide by zero). Return a float.
+# divide by zero). Return a Python `float`, not a tensor: the training loop writes the rate into
+# the optimiser's settings and into its log.
+
 
 # %%
 def learning_rate(epoch: int, epochs: int, lr_initial: float, lr_final: float) -> float:
@@ -78,7 +83,7 @@ from siamfc_edu.checks.training import check_learning_rate
 check_learning_rate(learning_rate)
 
 # %% [markdown]
-# ## Exercise 2 · The paper's optimiser
+# ## Exercise 2 · The optimiser
 #
 # With $\theta_t$ the weights after $t$ steps and $L_{B_t}$ the mean loss of batch $t$, PyTorch's
 # SGD with momentum $\mu$ and weight decay $\lambda$ takes the step
@@ -89,11 +94,15 @@ check_learning_rate(learning_rate)
 # \theta_{t+1} = \theta_t - \eta_e\, b_t ,
 # $$
 #
-# with the paper's $\mu = 0.9$ and $\lambda = 5 \cdot 10^{-4}$. Write `make_sgd`, which returns
+# with $\mu = 0.9$ and $\lambda = 5 \cdot 10^{-4}$ (the authors' code; the paper's text says SGD
+# and gives neither). Write `make_sgd`, which returns
 # a `torch.optim.SGD` over **every** parameter of `model` (the embedding's convolutions and batch
 # norms, and the correlation head's bias $b$), with the rate, momentum and weight decay it is
-# given: the same settings for every parameter. Read the signature of `torch.optim.SGD` with
-# `help(torch.optim.SGD)` before you pass anything by position.
+# given: the same settings for every parameter, the weight decay on the batch norms and biases
+# too, as the library does. The momentum is the plain kind of the formula above: no `nesterov`,
+# no `dampening`. Read the signature of `torch.optim.SGD` with `help(torch.optim.SGD)` before you
+# pass anything by position.
+
 
 # %%
 def make_sgd(
@@ -128,11 +137,16 @@ check_make_sgd(make_sgd)
 # 4. the three calls of every PyTorch step: the optimiser's `zero_grad()`, the loss's
 #    `backward()`, the optimiser's `step()`. `backward()` **adds** each gradient to `.grad`:
 #    without `zero_grad()` every step would also use the gradients of all the steps before it;
-# 5. return the loss, the one computed before the update, as a float (`loss.item()`).
+# 5. return the loss, the one computed before the update, as a Python `float` (`loss.item()`),
+#    not a tensor: the training loop adds up an epoch's losses. Take `.item()` only after
+#    `backward()`: until then the loss must stay the tensor computed from `model(z, x)`, with
+#    nothing detached, so that its gradient reaches the weights.
 #
 # The check runs your step and the library's `train_step` twice each, on copies of the same
-# seeded tiny network and batch, and compares the two losses, how every weight moved and the
-# batch-norm statistics. A batch first, to see the shapes:
+# seeded tiny network and batch, and compares the two losses, whether the gradient reached the
+# weights, how every weight moved and the batch-norm statistics. Your step is meant to change
+# `model` and `optimizer`; it must leave `z`, `x` and `labels` as they are. A batch first, to see
+# the shapes:
 
 # %%
 net = build_model(tiny)
@@ -142,7 +156,7 @@ with torch.no_grad():
     print("score maps:", tuple(net(z_demo, x_demo).shape), "| labels:", tuple(labels_demo.shape))
 
 # %%
-from siamfc_edu.losses import logistic_loss  # noqa: F401 (the loss: use it below)
+from siamfc_edu.losses import logistic_loss  # the loss of notebook 03: use it below
 
 
 def train_step(
@@ -197,8 +211,9 @@ except NotImplementedError as unfinished:
 # %% [markdown]
 # ## What you built
 #
-# The whole of Section 3's optimisation: the schedule $\eta_e$, the optimiser with momentum and
-# weight decay, and the step that turns a batch of pairs into a change of the weights. The
+# The whole of the training's optimisation (the paper's §2.2 and §4.1): the schedule $\eta_e$,
+# the optimiser with momentum and weight decay, and the step that turns a batch of pairs into a
+# change of the weights. The
 # library's `train(cfg, opts)` (notebook 05) wraps the same three around a data loader, a
 # validation and a checkpoint every epoch. Try your `learning_rate` on the paper's numbers:
 # `[learning_rate(e, 50, 1e-2, 1e-5) for e in (0, 1, 48, 49)]` should start at 0.01 and end at

@@ -62,8 +62,11 @@ print("success thresholds:", ev.SUCCESS_THRESHOLDS)
 # $$ \mathrm{IoU}(b, g) = \frac{|b \cap g|}{|b \cup g|}
 #    = \frac{i_w\, i_h}{w_b h_b + w_g h_g - i_w\, i_h}. $$
 #
-# `pred` and `gt` are (N, 4) arrays, one row per frame; return the (N,) overlaps. Two rules
-# for the frames without a box (a row with a NaN in it), as in OTB's and GOT-10k's toolkits:
+# `pred` and `gt` are (N, 4) arrays, one row per frame; return the (N,) overlaps as a float64
+# array (the scores below compare them with thresholds in float64: a float32 IoU, rounded to 7
+# digits, can land on the other side of one). Do not change `pred` or `gt` in place: the
+# notebook scores the same arrays again with `center_error`. Two rules for the frames without
+# a box (a row with a NaN in it), as in OTB's and GOT-10k's toolkits:
 #
 # - no **true** box (a NaN in the row of `gt`): the frame is not scored, its IoU is **NaN**
 #   (whatever `pred` holds there);
@@ -111,7 +114,7 @@ check_iou(iou)
 # $9 \times 9 = 81$ of its pixels: IoU $81 / 119 = 0.68$.
 
 # %%
-from siamfc_edu.boxes import otb_to_xywh  # noqa: F401 (the conversion: use it below)
+from siamfc_edu.boxes import otb_to_xywh  # the conversion: use it below
 
 
 def iou_with_otb_truth(pred: np.ndarray, gt_otb: np.ndarray) -> np.ndarray:
@@ -138,8 +141,8 @@ check_iou_with_otb_truth(iou_with_otb_truth)
 # $$ S(\tau) = \frac{1}{N} \sum_{t=1}^{N} \mathbb{1}\left[\mathrm{IoU}_t > \tau\right]. $$
 #
 # `ious` is an (N,) array, `thresholds` a (T,) array (by default OTB's 21 thresholds
-# $0, 0.05, \dots, 1$, `ev.SUCCESS_THRESHOLDS`); return the (T,) curve, one fraction per
-# threshold. The inequality is strict: even a perfect tracker (every IoU 1) scores
+# $0, 0.05, \dots, 1$, `ev.SUCCESS_THRESHOLDS`); return the (T,) curve as a float64 array,
+# one fraction per threshold. The inequality is strict: even a perfect tracker (every IoU 1) scores
 # $S(1) = 0$. The check tries IoUs of exactly 0, 0.5 and 0.75, GOT-10k's two thresholds
 # $[0.5, 0.75]$ (its success rates $\mathrm{SR}_{0.5}$ and $\mathrm{SR}_{0.75}$), and frames
 # without ground truth.
@@ -197,9 +200,10 @@ check_auc(auc)
 #
 # $$ e_t = \lVert c(b_t) - c(g_t) \rVert_2 . $$
 #
-# Return the (N,) errors of (N, 4) boxes, with the same two rules as the overlap, in the
-# language of an error: no **true** box, **NaN** (not scored); a true box but no box from the
-# **tracker**, **`np.inf`** (a miss: it fails every threshold). The check tries boxes of
+# Return the (N,) errors of (N, 4) boxes as a float64 array, without changing the boxes in
+# place, with the same two rules as the overlap in the language of an error: no **true** box,
+# **NaN** (not scored); a true box but no box from the **tracker**, **`np.inf`** (a miss: it
+# fails every threshold). The check tries boxes of
 # different sizes, where the centre is not the corner.
 #
 # (The $-\frac12$ cancels in $c(b) - c(g)$, so $x + w/2$ gives the same errors. It matters where

@@ -3,6 +3,7 @@ AUC exactly, a planted mistake a lower one with its drift named, the solution's 
 unfinished, failing, misshapen or slow pieces are named in one line and nothing is tracked; the
 loss check passes the library and the solution and names each typical mistake."""
 
+import inspect
 from pathlib import Path
 
 import cv2
@@ -158,11 +159,25 @@ def test_unfinished_pieces_are_named_and_nothing_is_tracked(capsys):
     assert "nothing to draw yet (not implemented)" in capsys.readouterr().out
 
 
+def test_the_solution_puts_its_functions_into_pieces_with_no_adapters(solution):
+    """Each of the learner's functions has the library's signature: it is the piece itself."""
+    pieces = solution["my_pieces"]
+    slots = {"crop": "crop_and_resize", "correlate": "cross_correlation", "upsample": "upsample",
+             "penalise": "penalise", "window": "apply_window", "displacement": "displacement",
+             "damp": "damped_scale"}  # fmt: skip
+    for slot, name in slots.items():
+        assert getattr(pieces, slot) is solution[name], slot
+        library = getattr(Pieces(), slot)
+        assert list(inspect.signature(solution[name]).parameters) == list(
+            inspect.signature(library).parameters
+        ), slot
+
+
 def test_the_solution_notebooks_stubs_say_which_functions_are_unfinished(solution):
     stubbed = dict(solution)
-    for name in ("crop_with_padding", "upsample_maps"):
+    for name in ("crop_and_resize", "upsample"):
         stubbed[name] = unfinished
-    for cell in jupytext.read(SOLUTION).cells:  # the adapters again, now calling the stubs
+    for cell in jupytext.read(SOLUTION).cells:  # the pieces again, now the stubs
         if "my_pieces = Pieces(" in cell.source:
             exec(cell.source, stubbed)
     verdict = capstone.check_your_tracker(stubbed["my_pieces"])
@@ -191,6 +206,20 @@ def test_a_piece_of_the_wrong_shape_is_named():
         verdict.message
     )
     assert "the tracker needs an array of shape (255, 255, 3)" in verdict.message
+
+
+@pytest.mark.parametrize("kind", ["a list", "a torch tensor"])
+def test_upsampled_maps_of_another_type_are_refused_saying_why(kind):
+    def upsample_(maps, size):
+        up = upsample(maps, size)
+        return list(up) if kind == "a list" else torch.from_numpy(up)
+
+    verdict = capstone.check_your_tracker(Pieces(upsample=upsample_))
+    assert verdict.status == "wrong" and "Nothing was tracked" in verdict.message
+    assert f"your upsample piece (the bicubic upsampling) answers {kind}; expected a numpy " in (
+        verdict.message
+    )
+    assert "the tracker reshapes the maps" in verdict.message
 
 
 def test_numbers_of_another_type_are_fine_and_a_missing_return_is_named():
@@ -293,6 +322,35 @@ def test_each_typical_loss_mistake_is_named(mistake):
     assert verdict.status == "wrong"
     assert verdict.mistake == mistake.name, verdict.message
     assert f"Likely mistake: {mistake.name}. Hint: {mistake.hint}" in verdict.message
+
+
+def test_a_loss_that_is_a_number_names_item():
+    def loss_item(scores, labels):
+        return logistic_loss(scores, labels).item()
+
+    verdict = capstone.check_your_loss(logistic_labels, loss_item)
+    assert verdict.status == "wrong" and "returned a number (.item() gives one)" in verdict.message
+    assert "must stay a torch tensor: drop the .item()" in verdict.message
+
+
+@pytest.mark.parametrize("cut", ["detach", "numpy"])
+def test_a_loss_that_does_not_back_propagate_names_detach(cut):
+    def loss_cut(scores, labels):
+        if cut == "detach":
+            return logistic_loss(scores.detach(), labels)
+        return torch.tensor(logistic_loss(scores, labels).detach().numpy(), requires_grad=True)
+
+    verdict = capstone.check_your_loss(logistic_labels, loss_cut)
+    assert verdict.status == "wrong" and verdict.mistake is None
+    assert "does not back-propagate to the scores: a .detach()" in verdict.message
+
+
+def test_the_loss_check_raises_in_grading_mode(monkeypatch):
+    monkeypatch.setenv("SIAMFC_EDU_GRADING", "1")
+    with pytest.raises(AssertionError, match="your loss: wrong"):
+        capstone.check_your_loss(
+            logistic_labels, lambda scores, labels: -logistic_loss(scores, labels)
+        )
 
 
 def test_an_unfinished_loss_says_not_implemented():

@@ -8,15 +8,17 @@ reference.
 - `check_your_loss(label_map, logistic_loss)` serves step 3 (the label/loss piece, which the
   tracker does not use): the learner's labels and loss on the shipped network's score maps of a
   few real training pairs (label-free footage pairs cut from carphone, shifted as in training),
-  compared with `siamfc_edu.losses.logistic_loss` of `logistic_labels`;
+  compared with `siamfc_edu.losses.logistic_loss` of `logistic_labels`; the loss must be a torch
+  tensor that back-propagates to the scores (not a `.item()`, not `.detach()`-ed);
 - `compare_trackers(pieces)` serves step 4: SiamFC with the shipped weights, on the CPU, with and
   without the learner's `Pieces`, multi-start over `read_real_set()` (quick mode: 2 starts and
   the first 40 frames after each; otherwise 4 starts to the end of each clip, as the README's
   table); a `CapstoneResult` with both AUCs and both trackers' boxes. Before any tracking (and
   before the clips are read), each piece is called once as `step` calls it on carphone's frame 1,
   with the library's inputs: unfinished pieces (NotImplementedError, every one named), an
-  exception (one line, the learner's line), an answer of the wrong shape, or pieces so slow that
-  the runs would take more than 10 minutes are reported, and nothing is tracked;
+  exception (one line, the learner's line), an answer of the wrong type (a list or a tensor where
+  the tracker needs a numpy array) or shape, or pieces so slow that the runs would take more
+  than 10 minutes are reported, and nothing is tracked;
 - `check_your_tracker(pieces or result)`: the verdict. "passed" when every box of yours stays
   within IoU `AGREE` of the reference's box and the AUCs are equal; otherwise where your tracker
   first leaves the reference (IoU < `AGREE`; a drift: IoU < `DRIFT`), and which of the learner's
@@ -58,8 +60,23 @@ from ..evaluate import (
 from ..head import cross_correlation
 from ..images import mean_color
 from ..losses import logistic_labels, logistic_loss
-from ..tracker import Pieces, SiamFCTracker, crops_to_tensor
-from . import TIMEOUT_S, Case, Mistake, Stopped, Verdict, call_with_timeout, check, where
+from ..runtime import crops_to_tensor
+from ..tracker import Pieces, SiamFCTracker
+from . import (
+    TIMEOUT_S,
+    Case,
+    Mistake,
+    Stopped,
+    Verdict,
+    call_with_timeout,
+    check,
+    escaped,
+    graded,
+    one_line,
+    same_kind,
+    type_name,
+    where,
+)
 from .losses import LABEL_MISTAKES, LOSS_MISTAKES, WEIGHT_MISTAKES, compare_loss
 
 DEVICE = "cpu"  # the same numbers on every machine
@@ -72,6 +89,15 @@ SLOW_TOTAL_S = 600.0  # pieces that would track this long are reported, and noth
 PROBE_CLIP, PROBE_OBJECT = "carphone_pristine", "carphone_face"  # each piece is tried here once
 TITLE = "your tracker"
 PIECE_NAMES = tuple(f.name for f in dataclasses.fields(Pieces))
+NEEDS = {  # why the tracker needs the type of each piece's answer
+    "crop": "the network takes the crops as numpy images of uint8",
+    "correlate": "the head scales and shifts a torch tensor",
+    "upsample": "the tracker reshapes the maps and multiplies them by a numpy array of penalties",
+    "penalise": "the tracker takes the peak of every map with numpy",
+    "window": "the tracker takes the argmax of a numpy array",
+    "displacement": "the tracker adds the displacement to its centre, a numpy array",
+    "damp": "the tracker's scale is a number",
+}
 WHAT = {  # what each piece is, in the words of the earlier exercises
     "crop": "the crop with mean padding",
     "correlate": "the batched correlation",
@@ -202,26 +228,49 @@ YOUR_LOSS_MISTAKES = [
 ]  # fmt: skip
 
 
+def trainable(scores: torch.Tensor) -> torch.Tensor:
+    """Score maps as training sees them: a tensor the loss's gradient flows back to."""
+    return scores.detach().clone().requires_grad_(True)
+
+
 def loss_cases() -> list[Case]:
-    """The real pairs' score maps: as they are, unshifted, one pair, and 1000 times as confident."""
+    """The real pairs' score maps: as they are, unshifted, one pair, and 1000 times as confident.
+
+    The maps require gradients, as in training: the loss must back-propagate to them.
+    """
     scores, offsets = training_pairs()
     top = float(scores.abs().max())
     return [
         Case(f"{N_PAIRS} real training pairs (carphone, shifted up to 4 px): the shipped "
-             "network's score maps (8, 1, 17, 17)", (scores, offsets)),
+             "network's score maps (8, 1, 17, 17)", (trainable(scores), offsets)),
         Case("the same maps with unshifted labels (offset 0)",
-             (scores, [(0.0, 0.0)] * N_PAIRS)),
-        Case("one pair (1, 1, 17, 17), shifted", (scores[1:2], offsets[1:2])),
+             (trainable(scores), [(0.0, 0.0)] * N_PAIRS)),
+        Case("one pair (1, 1, 17, 17), shifted", (trainable(scores[1:2]), offsets[1:2])),
         Case(f"the same maps times 1000 (|v| up to {1000 * top:.0f}: a confident network)",
-             (scores * 1000, offsets)),
+             (trainable(scores * 1000), offsets)),
     ]  # fmt: skip
 
 
+def compare_your_loss(got: object, expected: torch.Tensor) -> str:
+    """'' when the loss is a tensor that back-propagates to the scores and has the right value."""
+    if not isinstance(got, torch.Tensor):
+        item = " (.item() gives one)" if type_name(got) == "a number" else ""
+        return (f"returned {type_name(got)}{item}; training back-propagates through the loss, "
+                "so it must stay a torch tensor: drop the .item()")  # fmt: skip
+    if expected.grad_fn is not None and got.grad_fn is None:
+        return (
+            "your loss does not back-propagate to the scores: a .detach(), torch.no_grad() or a "
+            "detour through numpy cuts it off them; training needs its gradient"
+        )
+    return compare_loss(got, expected)
+
+
+@graded
 def check_your_loss(label_map: Callable, logistic_loss: Callable) -> Verdict:
     """Step 3: your `logistic_loss(scores, your label_map's labels)` against the library's."""
 
     def yours(scores, offsets):
-        return logistic_loss(scores.clone(), stacked_labels(label_map, offsets, scores.shape[-1]))
+        return logistic_loss(scores, stacked_labels(label_map, offsets, scores.shape[-1]))
 
     return check(
         "your loss",
@@ -229,7 +278,7 @@ def check_your_loss(label_map: Callable, logistic_loss: Callable) -> Verdict:
         reference_loss,
         loss_cases(),
         YOUR_LOSS_MISTAKES,
-        compare=compare_loss,
+        compare=compare_your_loss,
         hint="labels +1 within 2 cells of (size - 1) / 2 + offset; softplus(-y v) weighted so "
         "that each class carries half, summed per map, averaged over the batch",
     )
@@ -330,11 +379,23 @@ def described(value: object) -> str:
     return f"an array of shape {shape}"
 
 
+def piece_problem(piece: str, got: object, expected: object) -> str:
+    """What the tracker cannot use in a piece's answer ('' when nothing): None, a type, a shape."""
+    if got is None:
+        return "answers None (is the `return` missing?)"
+    kind = "" if isinstance(expected, tuple) else same_kind(got, expected)
+    if kind:
+        return f"{kind.replace('returned', 'answers', 1)}: {NEEDS[piece]}"
+    if shape_of(got) != shape_of(expected):
+        return f"answers {described(got)}; the tracker needs {described(expected)}"
+    return ""
+
+
 def check_pieces(pieces: Pieces) -> tuple[Verdict | None, float]:
     """Each piece called once on a real frame: (what is wrong or None, seconds per frame).
 
     Not implemented (every unfinished piece is named), an exception (one line, with the learner's
-    line), or an answer of the wrong shape: then nothing should be tracked.
+    line), or an answer of the wrong type or shape: then nothing should be tracked.
     """
     if not isinstance(pieces, Pieces):
         return Verdict("error", f"{TITLE}: expected the pieces as Pieces(crop=..., ...), got "
@@ -355,15 +416,17 @@ def check_pieces(pieces: Pieces) -> tuple[Verdict | None, float]:
             return Verdict("timeout", f"{TITLE}: your {probe.piece} piece was stopped after "
                            f"{TIMEOUT_S:g} s on one frame: does it loop forever, or in Python "
                            "over every pixel?"), 0.0  # fmt: skip
-        except Exception as error:
-            message = f"{type(error).__name__}: {error}".strip().splitlines()[0][:300]
+        except (SystemExit, KeyboardInterrupt) as error:
             return Verdict("error", f"{TITLE}: your {probe.piece} piece ({WHAT[probe.piece]}) "
-                           f"raised {message}{where(error)}"), 0.0  # fmt: skip
+                           f"{escaped(error)}"), 0.0  # fmt: skip
+        except Exception as error:
+            return Verdict("error", f"{TITLE}: your {probe.piece} piece ({WHAT[probe.piece]}) "
+                           f"raised {one_line(error)}{where(error)}"), 0.0  # fmt: skip
         seconds[probe.piece] = (time.perf_counter() - start) * probe.calls_per_frame
-        if shape_of(got) != shape_of(probe.expected):
+        problem = piece_problem(probe.piece, got, probe.expected)
+        if problem:
             return Verdict("wrong", f"{TITLE}: your {probe.piece} piece ({WHAT[probe.piece]}) "
-                           f"answers {described(got)}; the tracker needs "
-                           f"{described(probe.expected)}. Nothing was tracked."), 0.0  # fmt: skip
+                           f"{problem}. Nothing was tracked."), 0.0  # fmt: skip
     if unfinished:
         return Verdict("not implemented", f"{TITLE}: not implemented yet: "
                        f"{', '.join(unfinished)}. Nothing was tracked."), 0.0  # fmt: skip
@@ -540,6 +603,7 @@ def culprits(pieces: Pieces, run: Run, until: int) -> list[str]:
     return found
 
 
+@graded
 def check_your_tracker(pieces: Pieces | CapstoneResult) -> Verdict:
     """Your pieces in SiamFC against the reference: passed, or where your tracker first leaves it.
 

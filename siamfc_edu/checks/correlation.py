@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
 from ..head import CorrelationHead, cross_correlation
-from . import Case, Mistake, Verdict, check
+from . import Case, Exercise, Mistake, Verdict, check, graded
 
 # ----------------------------------------------------------------------------- inputs
 
@@ -113,6 +113,18 @@ LOOP_MISTAKES = [
         "the paper's correlation is a plain sum: no division by C * h * w.",
         lambda z, x: reference_score_map(z, x) / z.numel(),
     ),
+    Mistake(
+        "the channels averaged instead of summed",
+        "each channel's sliding products are summed over the C channels too: .sum(), "
+        "not a mean over the channels.",
+        lambda z, x: reference_score_map(z, x) / z.shape[0],
+    ),
+    Mistake(
+        "the map transposed (out[u2, u1])",
+        "u1 moves down the rows, u2 along the columns: out[u1, u2] for the window "
+        "x[:, u1:u1 + h, u2:u2 + w]; the map is (H - h + 1) x (W - w + 1).",
+        lambda z, x: reference_score_map(z, x).T,
+    ),
 ]
 
 
@@ -134,17 +146,20 @@ def loop_cases() -> list[Case]:
     ]
 
 
+SCORE_MAP_LOOP = Exercise(
+    LOOP_TITLE,
+    reference_score_map,
+    loop_cases,
+    LOOP_MISTAKES,
+    hint="score[u1, u2] = (z * x[:, u1:u1 + h, u2:u2 + w]).sum(), for every u1, u2.",
+)
+
+
+@graded
 def check_score_map_loop(fn: Callable) -> Verdict:
     """Exercise 1: the sliding dot product with loops, against the library on a batch of one."""
     counted, counts = counting(fn)
-    verdict = check(
-        LOOP_TITLE,
-        counted,
-        reference_score_map,
-        loop_cases(),
-        LOOP_MISTAKES,
-        hint="score[u1, u2] = (z * x[:, u1:u1 + h, u2:u2 + w]).sum(), for every u1, u2.",
-    )
+    verdict = SCORE_MAP_LOOP.check(counted)
     if verdict.passed and any(counts):
         return Verdict(
             "wrong",
@@ -179,6 +194,18 @@ def transposed_fold(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return out.reshape(b, 1, out.shape[-2], out.shape[-1])
 
 
+def flipped_exemplars(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """The exemplars flipped, as if conv2d were a true convolution to undo."""
+    return cross_correlation(z.flip(-2, -1), x)
+
+
+def channels_not_summed(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """A depthwise correlation (groups=B*C): one map per channel, never summed."""
+    b, c, h, w = x.shape
+    out = F.conv2d(x.reshape(1, b * c, h, w), z.reshape(b * c, 1, *z.shape[-2:]), groups=b * c)
+    return out.reshape(b, c, out.shape[-2], out.shape[-1])
+
+
 def no_final_reshape(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """The grouped convolution's own output: one image with B channels."""
     b, c, h, w = x.shape
@@ -201,6 +228,17 @@ BATCH_MISTAKES = [
         "x.reshape(1, B * C, H, W) keeps the C channels of each search map together; "
         "transposing B and C first interleaves the search maps.",
         transposed_fold,
+    ),
+    Mistake(
+        "the exemplars flipped (conv2d taken for a true convolution)",
+        "F.conv2d already correlates (no flip): pass z as it is.",
+        flipped_exemplars,
+    ),
+    Mistake(
+        "one map per channel (groups=B*C), the channels never summed",
+        "SiamFC's score sums the products over ALL C channels: C channels per group, groups=B, "
+        "z as B filters of shape (C, h, w).",
+        channels_not_summed,
     ),
     Mistake(
         "the final reshape missing (an answer of shape (1, B, H', W'))",
@@ -232,17 +270,27 @@ def batch_cases() -> list[Case]:
     ]
 
 
+CROSS_CORRELATION_BATCHED = Exercise(
+    BATCH_TITLE,
+    cross_correlation,
+    batch_cases,
+    BATCH_MISTAKES,
+    hint="fold the batch into the channels, x.reshape(1, B * C, H, W), and use groups=B.",
+)
+
+
+@graded
 def check_cross_correlation_batched(fn: Callable) -> Verdict:
     """Exercise 2: B pairs in one grouped conv2d, against the library's cross_correlation."""
     counted, counts = counting(fn)
-    cases = batch_cases()
+    cases = CROSS_CORRELATION_BATCHED.inputs()
     verdict = check(
         BATCH_TITLE,
         counted,
         cross_correlation,
         cases,
         BATCH_MISTAKES,
-        hint="fold the batch into the channels, x.reshape(1, B * C, H, W), and use groups=B.",
+        hint=CROSS_CORRELATION_BATCHED.hint,
     )
     if not verdict.passed:
         return verdict
@@ -322,14 +370,17 @@ def score_cases() -> list[Case]:
     ]
 
 
+SCORE = Exercise(
+    SCORE_TITLE,
+    reference_score,
+    score_cases,
+    SCORE_MISTAKES,
+    hint="f = 0.001 * corr + b; with ONE exemplar and several search maps, pair a copy of "
+    "the exemplar with each (z.expand(len(x), -1, -1, -1)).",
+)
+
+
+@graded
 def check_score(fn: Callable) -> Verdict:
     """Exercise 3: f = 0.001 * corr + b, against CorrelationHead (paired batch and pyramid)."""
-    return check(
-        SCORE_TITLE,
-        fn,
-        reference_score,
-        score_cases(),
-        SCORE_MISTAKES,
-        hint="f = 0.001 * corr + b; with ONE exemplar and several search maps, pair a copy of "
-        "the exemplar with each (z.expand(len(x), -1, -1, -1)).",
-    )
+    return SCORE.check(fn)

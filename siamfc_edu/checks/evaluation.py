@@ -17,8 +17,10 @@
 
 Several inputs come from the hand-drawn real set: the face in carphone, boxed every 5th frame
 (NaN between), against a made-up tracker that jitters, drifts away for a while and gives no box
-on two frames (`carphone_truth`, `jittered_tracker`). Each list of typical mistakes
-(`IOU_MISTAKES`, ...) is public so that the tests can make every mistake and see it named.
+on two frames (`carphone_truth`, `jittered_tracker`). Each exercise is a public `Exercise` (`IOU`,
+..., `PRECISION_AT`) with its inputs and typical mistakes (`IOU_MISTAKES`, ...), so that the tests
+can make every mistake and see it named. Per-frame answers must be float64 arrays, like the
+library's (`compare_per_frame` says why); the scores one number.
 """
 
 from __future__ import annotations
@@ -38,9 +40,21 @@ from ..evaluate import (
     precision_at,
     success_curve,
 )
-from . import Case, Mistake, Verdict, as_array, check, compare_arrays
+from . import (
+    Case,
+    Exercise,
+    Mistake,
+    Verdict,
+    as_array,
+    compare_arrays,
+    graded,
+    same_kind,
+    type_name,
+)
 
 NAN_BOX = [np.nan] * 4
+THRESHOLDS_101 = np.linspace(0, 1, 101)  # GOT-10k's toolkit plots 101 thresholds
+THRESHOLDS_20 = np.arange(0, 1, 0.05)  # np.arange leaves out the end, 1.0
 LOST = slice(60, 75)  # the frames where the made-up tracker drifts off the face
 NO_BOX = [35, 90]  # two drawn frames where it gives no box at all
 
@@ -92,8 +106,17 @@ def _why(got: float, expected: float) -> str:
     return ""
 
 
+FLOAT64_WHY = (
+    "keep float64 (np.asarray(boxes, dtype=float)) as the library does: the scores compare "
+    "each value with thresholds in float64, and a float32 value, rounded to 7 digits, can land "
+    "on the other side of one"
+)
+
+
 def compare_per_frame(got: object, expected: object) -> str:
     """compare_arrays, which first names a frame whose NaN / inf differs from the reference's."""
+    if problem := same_kind(got, expected):
+        return f"{problem}: {FLOAT64_WHY}" if "dtype" in problem else problem
     problem = compare_arrays(got, expected)
     if not problem or problem.startswith(("shape", "expected")):
         return problem
@@ -106,13 +129,10 @@ def compare_per_frame(got: object, expected: object) -> str:
 
 def compare_number(got: object, expected: object) -> str:
     """'' when the two scores agree; else both, in words (one number is expected)."""
-    try:
-        got_a = as_array(got)
-    except (TypeError, ValueError):
-        return f"expected one number (a float), got {type(got).__name__}"
-    if got_a.shape != ():
-        return f"an array of shape {got_a.shape}, expected one number (a float)"
-    if compare_arrays(got_a, expected):
+    if same_kind(got, expected):
+        return f"returned {type_name(got)}; expected one number (a float): float(...) makes one"
+    got_a = as_array(got)
+    if compare_arrays(got_a, expected, kind=False):
         return f"the score is {float(got_a):.6g}, expected {float(as_array(expected)):.6g}"
     return ""
 
@@ -124,7 +144,7 @@ def _iou(
     pred: object,
     gt: object,
     corners: bool = False,
-    subtract: bool = True,
+    union: str = "union",
     clamp: bool = True,
     plus: float = 0.0,
     no_pred: float | None = 0.0,
@@ -132,7 +152,8 @@ def _iou(
 ) -> np.ndarray:
     """An IoU like the library's, with the knobs the typical mistakes turn.
 
-    corners: [x, y, w, h] read as [x1, y1, x2, y2]; subtract: the union is |b| + |g| - |b n g|;
+    corners: [x, y, w, h] read as [x1, y1, x2, y2]; union: what the intersection is divided by,
+    'union' (|b| + |g| - |b n g|), 'sum' (|b| + |g|) or 'truth' (|g|);
     clamp: negative overlap widths become 0; plus: added to every width and height (VOC's +1);
     no_pred / no_gt: the value where the tracker's / the true box is NaN (None: left as computed).
     """
@@ -152,9 +173,9 @@ def _iou(
     inter = w * h
     area_p = (px2 - px1 + plus) * (py2 - py1 + plus)
     area_g = (gx2 - gx1 + plus) * (gy2 - gy1 + plus)
-    union = area_p + area_g - (inter if subtract else 0)
+    divisor = {"union": area_p + area_g - inter, "sum": area_p + area_g, "truth": area_g}[union]
     with np.errstate(all="ignore"):
-        out = inter / union
+        out = inter / divisor
     if no_pred is not None:
         out[~_finite_rows(p)] = no_pred
     if no_gt is not None:
@@ -171,7 +192,12 @@ IOU_MISTAKES = [
     Mistake(
         "a union without subtracting the intersection (|b| + |g|)",
         "the shared area is in both boxes: union = |b| + |g| - |b n g|",
-        lambda pred, gt: _iou(pred, gt, subtract=False),
+        lambda pred, gt: _iou(pred, gt, union="sum"),
+    ),
+    Mistake(
+        "the intersection divided by the true box's area, not the union",
+        "divide by the union |b| + |g| - |b n g|, not by |g| alone",
+        lambda pred, gt: _iou(pred, gt, union="truth"),
     ),
     Mistake(
         "no clamp of negative overlaps (apart boxes get an 'intersection')",
@@ -262,17 +288,20 @@ def iou_cases() -> list[Case]:
     ]
 
 
+IOU = Exercise(
+    "iou",
+    iou,
+    iou_cases,
+    IOU_MISTAKES,
+    compare=compare_per_frame,
+    hint="clamp each axis's overlap at 0; union = |b| + |g| - intersection",
+)
+
+
+@graded
 def check_iou(fn: Callable) -> Verdict:
     """Exercise 1: `fn(pred, gt)` -> (N,) overlaps, against the library's `iou`."""
-    return check(
-        "iou",
-        fn,
-        iou,
-        iou_cases(),
-        IOU_MISTAKES,
-        compare=compare_per_frame,
-        hint="clamp each axis's overlap at 0; union = |b| + |g| - intersection",
-    )
+    return IOU.check(fn)
 
 
 # ----------------------------------------------------------------------------- exercise 2
@@ -299,6 +328,11 @@ OTB_MISTAKES = [
         "only x and y are 1-based: the width and height stay as they are",
         lambda pred, gt_otb: iou(pred, np.asarray(gt_otb, dtype=np.float64) - 1),
     ),
+    Mistake(
+        "1 added to w and h (an inclusive x2 - x1 + 1 width)",
+        "OTB's w and h are widths already: only x and y move, by -1",
+        lambda pred, gt_otb: iou(pred, otb_to_xywh(gt_otb) + np.array([0.0, 0.0, 1.0, 1.0])),
+    ),
 ]
 
 
@@ -323,17 +357,20 @@ def otb_cases() -> list[Case]:
     ]
 
 
+IOU_WITH_OTB_TRUTH = Exercise(
+    "iou_with_otb_truth",
+    reference_iou_with_otb_truth,
+    otb_cases,
+    OTB_MISTAKES,
+    compare=compare_per_frame,
+    hint="convert the truth with otb_to_xywh, then ev.iou(pred, truth)",
+)
+
+
+@graded
 def check_iou_with_otb_truth(fn: Callable) -> Verdict:
     """Exercise 2: `fn(pred, gt_otb)` -> (N,) overlaps, the truth converted from OTB's 1-based."""
-    return check(
-        "iou_with_otb_truth",
-        fn,
-        reference_iou_with_otb_truth,
-        otb_cases(),
-        OTB_MISTAKES,
-        compare=compare_per_frame,
-        hint="convert the truth with otb_to_xywh, then ev.iou(pred, truth)",
-    )
+    return IOU_WITH_OTB_TRUTH.check(fn)
 
 
 # ----------------------------------------------------------------------------- exercise 3
@@ -369,6 +406,21 @@ SUCCESS_MISTAKES = [
         "one value per threshold: compare (N, 1) with (1, T), mean axis 0",
         lambda ious, thresholds=SUCCESS_THRESHOLDS: _curve(ious, thresholds, axis=1),
     ),
+    Mistake(
+        "101 thresholds np.linspace(0, 1, 101) by default, not OTB's 21",
+        "OTB's plot has 21 thresholds: default to ev.SUCCESS_THRESHOLDS",
+        lambda ious, thresholds=THRESHOLDS_101: _curve(ious, thresholds),
+    ),
+    Mistake(
+        "np.arange(0, 1, 0.05) by default: 20 thresholds, without 1.0",
+        "np.arange leaves out its end: the 21 thresholds end at 1.0",
+        lambda ious, thresholds=THRESHOLDS_20: _curve(ious, thresholds),
+    ),
+    Mistake(
+        "the argument `thresholds` ignored (always OTB's 21)",
+        "compare with the thresholds passed in: GOT-10k passes [0.5, 0.75]",
+        lambda ious, thresholds=SUCCESS_THRESHOLDS: _curve(ious, SUCCESS_THRESHOLDS),
+    ),
 ]
 
 TOY = np.array([0.9, 0.85, 0.8, 0.75, 0.7, 0.62, 0.55, 0.3, 0.1, 0.0])  # notebook 07's toy sequence
@@ -401,16 +453,19 @@ def success_cases() -> list[Case]:
     ]
 
 
+SUCCESS_CURVE = Exercise(
+    "success_curve",
+    success_curve,
+    success_cases,
+    SUCCESS_MISTAKES,
+    hint="drop the NaN IoUs, then the mean over frames of iou > threshold",
+)
+
+
+@graded
 def check_success_curve(fn: Callable) -> Verdict:
     """Exercise 3: `fn(ious, thresholds=SUCCESS_THRESHOLDS)` against `success_curve`."""
-    return check(
-        "success_curve",
-        fn,
-        success_curve,
-        success_cases(),
-        SUCCESS_MISTAKES,
-        hint="drop the NaN IoUs, then the mean over frames of iou > threshold",
-    )
+    return SUCCESS_CURVE.check(fn)
 
 
 # ----------------------------------------------------------------------------- exercise 4
@@ -437,6 +492,11 @@ AUC_MISTAKES = [
         "the AUC lies in [0, 1]: divide the sum by the number of values",
         lambda curve: float(np.sum(curve)),
     ),
+    Mistake(
+        "np.trapz(curve) without x: the area in steps of one threshold",
+        "no integral at all: OTB's score is np.mean(curve)",
+        lambda curve: _trapezoid(curve) * (len(curve) - 1),
+    ),
 ]
 
 
@@ -461,17 +521,20 @@ def auc_cases() -> list[Case]:
     ]
 
 
+AUC = Exercise(
+    "auc",
+    area_under_curve,
+    auc_cases,
+    AUC_MISTAKES,
+    compare=compare_number,
+    hint="the mean of the curve's values, as a float",
+)
+
+
+@graded
 def check_auc(fn: Callable) -> Verdict:
     """Exercise 4: `fn(curve)` -> one number, against `area_under_curve`."""
-    return check(
-        "auc",
-        fn,
-        area_under_curve,
-        auc_cases(),
-        AUC_MISTAKES,
-        compare=compare_number,
-        hint="the mean of the curve's values, as a float",
-    )
+    return AUC.check(fn)
 
 
 # ----------------------------------------------------------------------------- exercise 5
@@ -483,6 +546,8 @@ def _error(pred, gt, centre=box_center, norm="l2", no_pred=np.inf, no_gt=np.nan)
     d = centre(p) - centre(g)
     if norm == "l1":
         out = np.abs(d).sum(axis=1)
+    elif norm == "max":
+        out = np.abs(d).max(axis=1)
     elif norm == "squared":
         out = (d**2).sum(axis=1)
     else:
@@ -517,6 +582,11 @@ ERROR_MISTAKES = [
         "the Manhattan distance |dx| + |dy| instead of the Euclidean one",
         "the error is the Euclidean length sqrt(dx^2 + dy^2)",
         lambda pred, gt: _error(pred, gt, norm="l1"),
+    ),
+    Mistake(
+        "the Chebyshev distance max(|dx|, |dy|) instead of the Euclidean one",
+        "the error is the Euclidean length sqrt(dx^2 + dy^2), not max",
+        lambda pred, gt: _error(pred, gt, norm="max"),
     ),
     Mistake(
         "the squared distance (no square root)",
@@ -573,17 +643,20 @@ def error_cases() -> list[Case]:
     ]
 
 
+CENTER_ERROR = Exercise(
+    "center_error",
+    center_error,
+    error_cases,
+    ERROR_MISTAKES,
+    compare=compare_per_frame,
+    hint="Euclidean distance of the centres; inf: no pred box, NaN: no gt",
+)
+
+
+@graded
 def check_center_error(fn: Callable) -> Verdict:
     """Exercise 5: `fn(pred, gt)` -> (N,) centre errors in pixels, against `center_error`."""
-    return check(
-        "center_error",
-        fn,
-        center_error,
-        error_cases(),
-        ERROR_MISTAKES,
-        compare=compare_per_frame,
-        hint="Euclidean distance of the centres; inf: no pred box, NaN: no gt",
-    )
+    return CENTER_ERROR.check(fn)
 
 
 # ----------------------------------------------------------------------------- exercise 6
@@ -623,6 +696,11 @@ PRECISION_MISTAKES = [
         "divide by the number of scored frames: a mean, not a sum",
         lambda errors, pixels=20.0: _precision(errors, pixels, count=True),
     ),
+    Mistake(
+        "the mean error compared with `pixels`, not each frame's error",
+        "a fraction of frames: the mean of (errors <= pixels), per frame",
+        lambda errors, pixels=20.0: float(np.nanmean(errors) <= pixels),
+    ),
 ]
 
 
@@ -655,14 +733,17 @@ def precision_cases() -> list[Case]:
     ]
 
 
+PRECISION_AT = Exercise(
+    "precision_at",
+    precision_at,
+    precision_cases,
+    PRECISION_MISTAKES,
+    compare=compare_number,
+    hint="drop the NaN errors, then the mean of errors <= pixels",
+)
+
+
+@graded
 def check_precision_at(fn: Callable) -> Verdict:
     """Exercise 6: `fn(errors, pixels=20.0)` -> one number, against `precision_at`."""
-    return check(
-        "precision_at",
-        fn,
-        precision_at,
-        precision_cases(),
-        PRECISION_MISTAKES,
-        compare=compare_number,
-        hint="drop the NaN errors, then the mean of errors <= pixels",
-    )
+    return PRECISION_AT.check(fn)

@@ -7,7 +7,9 @@
   with `siamfc_edu.crops.search_side` (SiamFC-3s);
 - `check_crop_with_padding` serves exercise 2, `crop_with_padding(image, center, side,
   out_size)`: the square of `side` px centred on (cx, cy), padded with the frame's mean colour,
-  resized (bilinear), compared with `siamfc_edu.crops.crop_and_resize`;
+  resized (bilinear), compared with `siamfc_edu.crops.crop_and_resize`. A crop must be uint8,
+  like the frame; each value may be 1 grey level off on a few values (`compare_crops`: OpenCV
+  resizes uint8 in fixed point, a right crop computed in floating point differs there);
 - `check_exemplar_from_box` serves exercise 3, `exemplar_from_box(image, box)`: the 127 x 127
   exemplar z of a box in OTB's 1-based convention, compared with `siamfc_edu.crops.exemplar_crop`
   of `siamfc_edu.boxes.otb_to_xywh(box)`;
@@ -15,22 +17,23 @@
   at most T frames apart. Any way of drawing that follows the rules passes: the learner's function
   and the library's `siamfc_edu.data.pairs.sample_frame_pair` are each drawn `N_DRAWS` times on
   every track, and the sets of pairs they give must be equal (no pair the rules forbid, every
-  pair they allow), and the same seed must give the same pairs.
+  pair they allow), and the same seed must give the same pairs. So this exercise compares
+  `Draws`: its reference and its mistakes are functions of (frame_ids, max_gap) that draw.
 
 Several inputs come from a real frame: frame 0 of the shipped clip carphone with the hand-drawn
-box of the face. Each list of typical mistakes (`CONTEXT_MISTAKES`, ...) is public so that the
-tests can make every mistake and see it named.
+box of the face. Each exercise is a public `Exercise` (`CONTEXT_SIDE`, ..., `PICK_PAIR`) with its
+inputs and typical mistakes (`CONTEXT_MISTAKES`, ...), so that the tests can make every mistake
+and see it named; each `check_*` runs one in grading mode too (`graded`).
 """
 
 from __future__ import annotations
 
 import math
 import operator
-import sysconfig
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache, wraps
-from pathlib import Path
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -39,7 +42,7 @@ from ..boxes import otb_to_xywh, xywh_to_otb
 from ..config import get_preset
 from ..crops import context_size, crop_and_resize, exemplar_crop, search_side
 from ..data.pairs import sample_frame_pair
-from . import Case, Mistake, Verdict, check, compare_arrays
+from . import Case, Exercise, Mistake, Verdict, compare_arrays, graded, same_kind
 
 CFG = get_preset()  # SiamFC-3s: context 0.5, z 127 px, x 255 px
 N_DRAWS = 3000  # pairs drawn per track in exercise 4
@@ -75,52 +78,14 @@ def grayish_frame(height: int, width: int, seed: int) -> np.ndarray:
     return np.clip(image, 0, 255).round().astype(np.uint8)
 
 
-_INSTALLED = tuple(
-    {str(Path(sysconfig.get_paths()[key]).resolve()) for key in ("stdlib", "purelib", "platlib")}
-)
-
-
-def _installed(filename: str) -> bool:
-    """Whether a traceback's file is installed code (Python, numpy, cv2...), not the learner's."""
-    path = Path(filename)
-    return not path.is_absolute() or str(path.resolve()).startswith(_INSTALLED)
-
-
-def own_lines(fn: Callable) -> Callable:
-    """fn, whose exceptions end their traceback at the learner's last line.
-
-    The core names the last frame outside this package: without this, an error raised inside
-    numpy (`rng.choice([])`, whose frame is numpy's .pyx source) would name numpy's line.
-    """
-
-    @wraps(fn)
-    def call(*args: object, **kwargs: object) -> object:
-        try:
-            return fn(*args, **kwargs)
-        except Exception as error:
-            tb, last = error.__traceback__, None
-            while tb is not None:
-                if not _installed(tb.tb_frame.f_code.co_filename):
-                    last = tb
-                tb = tb.tb_next
-            if last is not None:
-                last.tb_next = None
-            raise
-
-    return call
-
-
 # ----------------------------------------------------------------------------- exercise 1
 
 
 def compare_side(got: object, expected: object) -> str:
     """'' when the two sides agree (relative 1e-6); else both numbers, or what came back instead."""
-    if got is None:
-        return "your function returned None (is the `return` missing?)"
-    try:
-        value = float(got)
-    except (TypeError, ValueError):
-        return f"expected one number, got {type(got).__name__} {got!r:.60}"
+    if problem := same_kind(got, expected):
+        return problem
+    value = float(got)
     if not math.isfinite(value):
         return f"{value} where the reference gives {float(expected):.6g}"
     if abs(value - float(expected)) > 1e-6 * max(1.0, abs(float(expected))):
@@ -178,17 +143,20 @@ CONTEXT_CASES = [
 ]
 
 
+CONTEXT_SIDE = Exercise(
+    "context_side",
+    context_size,
+    CONTEXT_CASES,
+    CONTEXT_MISTAKES,
+    compare=compare_side,
+    hint="p = context * (w + h); the side is math.sqrt((w + p) * (h + p))",
+)
+
+
+@graded
 def check_context_side(fn: Callable) -> Verdict:
     """Exercise 1a: `fn(w, h, context=0.5)` against `context_size`."""
-    return check(
-        "context_side",
-        own_lines(fn),
-        context_size,
-        CONTEXT_CASES,
-        CONTEXT_MISTAKES,
-        compare=compare_side,
-        hint="p = context * (w + h); the side is math.sqrt((w + p) * (h + p))",
-    )
+    return CONTEXT_SIDE.check(fn)
 
 
 def reference_search_side(w: float, h: float) -> float:
@@ -217,6 +185,11 @@ SEARCH_MISTAKES = [
         "start from the exemplar's square with its margin, context_size(w, h)",
         lambda w, h: math.sqrt(w * h) * 255 / 127,
     ),
+    Mistake(
+        "the side rounded to whole pixels",
+        "return the exact side: the crop rounds it to pixels itself, once, at the end",
+        lambda w, h: round(reference_search_side(w, h)),
+    ),
 ]
 
 SEARCH_CASES = [
@@ -227,35 +200,65 @@ SEARCH_CASES = [
 ]
 
 
+SEARCH_SIDE = Exercise(
+    "search_side",
+    reference_search_side,
+    SEARCH_CASES,
+    SEARCH_MISTAKES,
+    compare=compare_side,
+    hint="context_size(w, h) * 255 / 127",
+)
+
+
+@graded
 def check_search_side(fn: Callable) -> Verdict:
     """Exercise 1b: `fn(w, h)` against `search_side` of SiamFC-3s."""
-    return check(
-        "search_side",
-        own_lines(fn),
-        reference_search_side,
-        SEARCH_CASES,
-        SEARCH_MISTAKES,
-        compare=compare_side,
-        hint="context_size(w, h) * 255 / 127",
-    )
+    return SEARCH_SIDE.check(fn)
 
 
 # ----------------------------------------------------------------------------- exercise 2
 
 
-def compare_images(got: object, expected: object) -> str:
-    """'' when the crops are equal pixel for pixel; else the shape, or the worst pixel and where."""
-    if got is None:
-        return "your function returned None (is the `return` missing?)"
-    expected_a = np.asarray(expected)
-    problem = compare_arrays(got, expected_a, atol=1e-6, rtol=0.0)
-    if not problem or "at index" not in problem:
-        return problem
-    problem = problem.replace("at index", "at (row, col, channel)")
-    dtype = getattr(got, "dtype", None)
-    if dtype is not None and dtype != expected_a.dtype:
-        problem += f" (your crop is {dtype}: keep the frame's {expected_a.dtype})"
+UINT8_WHY = (
+    "a crop stays uint8 like the frame it comes from: the colour jitter of training (cv2.add) "
+    "saturates at 0 and 255 on uint8, and to_tensor reads H x W x 3 uint8 images"
+)
+ROUNDING_SHARE = 0.2  # the share of values a float computation may put 1 grey level off
+
+
+def compare_crops(got: object, expected: object) -> str:
+    """'' when the crops agree within OpenCV's rounding; else the dtype, shape or worst pixel.
+
+    OpenCV resizes uint8 images in fixed point: a crop computed in floating point and rounded
+    may differ by 1 grey level on some values (here at most 12% of them). So each value may be
+    1 off, on at most ROUNDING_SHARE of the values; a padding colour off by one is more.
+    """
+    if problem := same_kind(got, expected):
+        return f"{problem}: {UINT8_WHY}"
+    if got.dtype != np.uint8:
+        return f"returned a numpy array of dtype {got.dtype}; expected uint8: {UINT8_WHY}"
+    if got.shape != expected.shape:
+        return f"shape {got.shape}, expected {expected.shape}"
+    off = np.abs(got.astype(np.int16) - expected.astype(np.int16))
+    if off.max() <= 1 and np.mean(off > 0) <= ROUNDING_SHARE:
+        return ""
+    problem = compare_arrays(got, expected, atol=0.5, rtol=0.0).replace(
+        "at index", "at (row, col, channel)"
+    )
+    if off.max() <= 1:
+        problem += " (1 grey level off on more values than OpenCV's rounding explains)"
     return problem
+
+
+ROUNDINGS = {"round": round, "int": int, "half up": lambda v: math.floor(v + 0.5)}
+
+
+def _visible_mean(image: np.ndarray, x1: int, y1: int, side_px: int) -> np.ndarray:
+    """The mean colour of the part of the square inside the frame (0 where none is: NaN cast)."""
+    part = image[max(y1, 0) : max(y1 + side_px, 0), max(x1, 0) : max(x1 + side_px, 0)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nan_to_num(part.reshape(-1, 3).mean(axis=0)).round()
 
 
 def _crop(
@@ -265,16 +268,23 @@ def _crop(
     out_size: int,
     pad: str = "mean",
     window: str = "centred",
+    rounding: str = "round",
+    swapped: bool = False,
+    interpolation: int = cv2.INTER_LINEAR,
 ) -> np.ndarray:
     """A crop like the library's, with the knobs the typical mistakes turn.
 
     pad: 'mean' (rounded per channel), 'zero', 'replicate' (cv2's border), 'truncated' (the
-    mean cast to uint8), 'gray' (one mean over all channels). window: 'centred' (x1 = cx -
-    (side - 1)/2), 'corner' (the centre taken as the top-left pixel), 'half' (x1 = cx - side/2).
+    mean cast to uint8), 'gray' (one mean over all channels), 'visible' (the mean of the part of
+    the square inside the frame). window: 'centred' (x1 = cx - (side - 1)/2), 'corner' (the
+    centre taken as the top-left pixel), 'half' (x1 = cx - side/2). rounding: a key of
+    ROUNDINGS, for the side and the corner. swapped: the centre read as (row, col).
     """
-    side_px = max(1, round(side))
+    to_int = ROUNDINGS[rounding]
+    cx, cy = center[::-1] if swapped else center
+    side_px = max(1, to_int(side))
     offset = {"centred": (side_px - 1) / 2, "corner": 0.0, "half": side_px / 2}[window]
-    x1, y1 = round(center[0] - offset), round(center[1] - offset)
+    x1, y1 = to_int(cx - offset), to_int(cy - offset)
     height, width = image.shape[:2]
     top, left = max(0, -y1), max(0, -x1)
     bottom, right = max(0, y1 + side_px - height), max(0, x1 + side_px - width)
@@ -282,16 +292,17 @@ def _crop(
         padded = cv2.copyMakeBorder(image, top, bottom, left, right, cv2.BORDER_REPLICATE)
     else:
         color = {
-            "mean": image.mean(axis=(0, 1)).round(),
-            "zero": np.zeros(3),
-            "truncated": np.floor(image.mean(axis=(0, 1))),
-            "gray": np.full(3, image.mean()).round(),
-        }[pad]
+            "mean": lambda: image.mean(axis=(0, 1)).round(),
+            "zero": lambda: np.zeros(3),
+            "truncated": lambda: np.floor(image.mean(axis=(0, 1))),
+            "gray": lambda: np.full(3, image.mean()).round(),
+            "visible": lambda: _visible_mean(image, x1, y1, side_px),
+        }[pad]()
         padded = np.empty((height + top + bottom, width + left + right, 3), image.dtype)
         padded[:] = color.astype(image.dtype)
         padded[top : top + height, left : left + width] = image
     patch = padded[y1 + top : y1 + top + side_px, x1 + left : x1 + left + side_px]
-    return cv2.resize(patch, (out_size, out_size), interpolation=cv2.INTER_LINEAR)
+    return cv2.resize(patch, (out_size, out_size), interpolation=interpolation)
 
 
 CROP_MISTAKES = [
@@ -328,6 +339,36 @@ CROP_MISTAKES = [
         "take the mean of each channel on its own: image.mean(axis=(0, 1)) gives 3 numbers",
         lambda image, center, side, out_size: _crop(image, center, side, out_size, pad="gray"),
     ),
+    Mistake(
+        "int() instead of round(): the side and the corner truncated",
+        "int() cuts 36.7 down to 36; round() gives the nearest whole pixel, 37",
+        lambda image, center, side, out_size: _crop(image, center, side, out_size, rounding="int"),
+    ),
+    Mistake(
+        "ties rounded half up (floor(v + 0.5)), not half to even like Python's round",
+        "on a tie, round(40.5) is 40 and round(41.5) is 42 (half to even, as np.round too); "
+        "int(v + 0.5) or math.floor(v + 0.5) always goes up",
+        lambda image, center, side, out_size: _crop(
+            image, center, side, out_size, rounding="half up"
+        ),
+    ),
+    Mistake(
+        "the centre read as (row, col): cx and cy swapped",
+        "center is (cx, cy) = (x, y): cx picks the columns (image[:, x]), cy the rows",
+        lambda image, center, side, out_size: _crop(image, center, side, out_size, swapped=True),
+    ),
+    Mistake(
+        "the mean colour of the part inside the square, not of the whole frame",
+        "pad with the mean of the WHOLE frame, image.mean(axis=(0, 1)), as the paper does",
+        lambda image, center, side, out_size: _crop(image, center, side, out_size, pad="visible"),
+    ),
+    Mistake(
+        "cv2.INTER_AREA instead of cv2.INTER_LINEAR",
+        "the library resizes bilinearly: cv2.resize(..., interpolation=cv2.INTER_LINEAR)",
+        lambda image, center, side, out_size: _crop(
+            image, center, side, out_size, interpolation=cv2.INTER_AREA
+        ),
+    ),
 ]
 
 
@@ -347,6 +388,10 @@ def crop_cases() -> list[Case]:
              (frame, (40.3, 27.8), 36, 72)),
         Case("a side 1 px bigger (odd: 41) around (61, 44), out 41 (no resizing)",
              (frame, (61.0, 44.0), 41, 41)),
+        Case("a side of 36.7 (round gives 37, int() 36) around (50.2, 40.9), out 64",
+             (frame, (50.2, 40.9), 36.7, 64)),
+        Case("a tie: side 40.5 around (70, 50) (Python's round gives the even 40), out 48",
+             (frame, (70.0, 50.0), 40.5, 48)),
         Case("a small gray-ish 12 x 9 frame: side 20 around (5, 4), out 16",
              (small, (5.0, 4.0), 20, 16)),
         Case("the corner: side 30 around (3, 2), only part of it inside, out 60",
@@ -359,18 +404,21 @@ def crop_cases() -> list[Case]:
     ]  # fmt: skip
 
 
+CROP_WITH_PADDING = Exercise(
+    "crop_with_padding",
+    crop_and_resize,
+    crop_cases,
+    CROP_MISTAKES,
+    compare=compare_crops,
+    hint="a square of s = round(side) px filled with the rounded mean colour, the frame's part "
+    "copied in at x1 = round(cx - (s - 1) / 2), then cv2.resize (INTER_LINEAR)",
+)
+
+
+@graded
 def check_crop_with_padding(fn: Callable) -> Verdict:
     """Exercise 2: `fn(image, center, side, out_size)` against `crop_and_resize`."""
-    return check(
-        "crop_with_padding",
-        own_lines(fn),
-        crop_and_resize,
-        crop_cases(),
-        CROP_MISTAKES,
-        compare=compare_images,
-        hint="a square of s = round(side) px filled with the rounded mean colour, the frame's part "
-        "copied in at x1 = round(cx - (s - 1) / 2), then cv2.resize (INTER_LINEAR)",
-    )
+    return CROP_WITH_PADDING.check(fn)
 
 
 # ----------------------------------------------------------------------------- exercise 3
@@ -449,18 +497,21 @@ def exemplar_cases() -> list[Case]:
     ]  # fmt: skip
 
 
+EXEMPLAR_FROM_BOX = Exercise(
+    "exemplar_from_box",
+    reference_exemplar_from_box,
+    exemplar_cases,
+    EXEMPLAR_MISTAKES,
+    compare=compare_crops,
+    hint="otb_to_xywh(box), its centre (x + (w - 1)/2, y + (h - 1)/2), then "
+    "crop_and_resize(image, centre, context_size(w, h), 127)",
+)
+
+
+@graded
 def check_exemplar_from_box(fn: Callable) -> Verdict:
     """Exercise 3: `fn(image, box)` (an OTB box) against `exemplar_crop` of the 0-based box."""
-    return check(
-        "exemplar_from_box",
-        own_lines(fn),
-        reference_exemplar_from_box,
-        exemplar_cases(),
-        EXEMPLAR_MISTAKES,
-        compare=compare_images,
-        hint="otb_to_xywh(box), its centre (x + (w - 1)/2, y + (h - 1)/2), then "
-        "crop_and_resize(image, centre, context_size(w, h), 127)",
-    )
+    return EXEMPLAR_FROM_BOX.check(fn)
 
 
 # ----------------------------------------------------------------------------- exercise 4
@@ -482,26 +533,54 @@ def _as_pair(result: object) -> tuple[int, int]:
     return operator.index(z), operator.index(x)
 
 
+def _not_a_pair(result: object) -> str:
+    """What a sampler returned instead of two indices, in words."""
+    if result is None:
+        return "your function returned None: is a `return` missing?"
+    return (f"your function returned {result!r:.60} ({type(result).__name__}); "
+            "expected two integer indices (z, x)")  # fmt: skip
+
+
 def drawn(fn: Callable) -> Callable:
-    """A function of (frame_ids, max_gap) that draws fn N_DRAWS times and returns the Draws."""
+    """A function of (frame_ids, max_gap) that draws fn N_DRAWS times and returns the Draws.
+
+    Every draw gets the caller's own `frame_ids`, so that a sampler that changes it in place is
+    caught by the check. A function that is already a drawing (a named mistake) is kept as it is.
+    """
+    if getattr(fn, "draws_pairs", False):
+        return fn
 
     def draw(frame_ids: np.ndarray, max_gap: int) -> Draws:
         ids = tuple(int(i) for i in frame_ids)
         rng = np.random.default_rng(0)
         pairs = []
         for _ in range(N_DRAWS):
-            result = fn(np.array(ids), max_gap, rng)
+            result = fn(frame_ids, max_gap, rng)
             try:
                 pairs.append(_as_pair(result))
             except (TypeError, ValueError):
-                return Draws(ids, max_gap, frozenset(), True,
-                             f"your function returned {result!r:.60} ({type(result).__name__}); "
-                             "expected two integer indices (z, x)")  # fmt: skip
+                return Draws(ids, max_gap, frozenset(), True, _not_a_pair(result))
         again_rng = np.random.default_rng(0)
-        again = [_as_pair(fn(np.array(ids), max_gap, again_rng)) for _ in range(20)]
+        again = [_as_pair(fn(frame_ids, max_gap, again_rng)) for _ in range(20)]
         return Draws(ids, max_gap, frozenset(pairs), again == pairs[:20])
 
+    draw.draws_pairs = True
     return draw
+
+
+def drawn_once(fn: Callable) -> Callable:
+    """drawn(fn), whose Draws on each track are remembered: a named mistake is drawn only once."""
+    draw = drawn(fn)
+    remembered: dict[tuple, Draws] = {}
+
+    def draw_once(frame_ids: np.ndarray, max_gap: int) -> Draws:
+        key = (tuple(int(i) for i in frame_ids), int(max_gap))
+        if key not in remembered:
+            remembered[key] = draw(frame_ids, max_gap)
+        return remembered[key]
+
+    draw_once.draws_pairs = True
+    return draw_once
 
 
 def _frames(d: Draws, z: int, x: int) -> str:
@@ -561,17 +640,17 @@ def reference_pick_pair(frame_ids: np.ndarray, max_gap: int) -> Draws:
     return _library_draws(tuple(int(i) for i in frame_ids), int(max_gap))
 
 
-def _sampler(allowed: Callable, direction: str = "both") -> Callable:
-    """A sampler like the library's; x's candidates are `allowed(gaps, positions, max_gap)`."""
+def _sampler(allowed: Callable) -> Callable:
+    """A sampler like the library's; x's candidates are `allowed(gaps, positions, max_gap)`.
+
+    gaps are the signed frame gaps frame_ids - frame_ids[z], positions the signed i - z.
+    """
 
     def sample(frame_ids, max_gap, rng):
         z = int(rng.integers(len(frame_ids)))
-        gaps = np.abs(frame_ids - frame_ids[z])
-        positions = np.abs(np.arange(len(frame_ids)) - z)
-        ok = allowed(gaps, positions, max_gap)
-        if direction == "after":
-            ok &= frame_ids > frame_ids[z]
-        candidates = np.flatnonzero(ok)
+        gaps = frame_ids - frame_ids[z]
+        positions = np.arange(len(frame_ids)) - z
+        candidates = np.flatnonzero(allowed(gaps, positions, max_gap))
         if len(candidates) == 0:
             return z, z
         return z, int(rng.choice(candidates))
@@ -595,24 +674,30 @@ PAIR_MISTAKES = [
     Mistake(
         "a strict gap < T instead of <= T",
         "frames exactly T apart are allowed: 0 < |gap| <= max_gap",
-        _sampler(lambda gaps, positions, t: (gaps < t) & (gaps > 0)),
+        _sampler(lambda gaps, positions, t: (abs(gaps) < t) & (gaps != 0)),
     ),
     Mistake(
         "the same frame allowed as x (gap 0)",
         "x must be another frame: leave out gap 0 (gaps > 0), and return (z, z) only "
         "when no other frame is within T",
-        _sampler(lambda gaps, positions, t: gaps <= t),
+        _sampler(lambda gaps, positions, t: abs(gaps) <= t),
     ),
     Mistake(
         "the gap measured in list positions, not in frame numbers",
         "frame_ids can have holes (frames where the target is absent): measure "
         "|frame_ids[i] - frame_ids[z]|, not |i - z|",
-        _sampler(lambda gaps, positions, t: (positions <= t) & (positions > 0)),
+        _sampler(lambda gaps, positions, t: (abs(positions) <= t) & (positions != 0)),
     ),
     Mistake(
         "x only after z in time",
         "x may come before z as well: take every frame with 0 < |gap| <= T, on both sides",
-        _sampler(lambda gaps, positions, t: (gaps <= t) & (gaps > 0), direction="after"),
+        _sampler(lambda gaps, positions, t: (gaps <= t) & (gaps > 0)),
+    ),
+    Mistake(
+        "a half-open window [t_z - T, t_z + T): the frames exactly T after z left out",
+        "both ends are inclusive, as in rng.integers(low, high + 1): "
+        "t_z - T <= t_x <= t_z + T, that is 0 < |gap| <= T",
+        _sampler(lambda gaps, positions, t: (gaps >= -t) & (gaps < t) & (gaps != 0)),
     ),
     Mistake(
         "frame numbers returned instead of indices into frame_ids",
@@ -639,15 +724,18 @@ PAIR_CASES = [
 ]  # fmt: skip
 
 
+PICK_PAIR = Exercise(
+    "pick_pair",
+    reference_pick_pair,
+    PAIR_CASES,
+    [Mistake(m.name, m.hint, drawn_once(m.fn)) for m in PAIR_MISTAKES],
+    compare=compare_draws,
+    hint="z = rng.integers(n); x = rng.choice of the indices i with "
+    "0 < |frame_ids[i] - frame_ids[z]| <= max_gap; (z, z) if there is none",
+)  # a sampler is judged by the pairs it draws: the exercise compares Draws, not single pairs
+
+
+@graded
 def check_pick_pair(fn: Callable) -> Verdict:
     """Exercise 4: the pairs `fn(frame_ids, max_gap, rng)` draws, against `sample_frame_pair`'s."""
-    return check(
-        "pick_pair",
-        drawn(own_lines(fn)),
-        reference_pick_pair,
-        PAIR_CASES,
-        [Mistake(m.name, m.hint, drawn(m.fn)) for m in PAIR_MISTAKES],
-        compare=compare_draws,
-        hint="z = rng.integers(n); x = rng.choice of the indices i with "
-        "0 < |frame_ids[i] - frame_ids[z]| <= max_gap; (z, z) if there is none",
-    )
+    return PICK_PAIR.check(drawn(fn))

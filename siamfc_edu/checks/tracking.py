@@ -1,32 +1,28 @@
 """Checks of exercise notebook 06 (the tracker's step, Section 2.4 of the paper).
 
-- `check_pyramid_factors` serves exercise 1, `pyramid_factors(scale_num, scale_step)`: the scale
-  pyramid's factors s^k, compared with `siamfc_edu.tracker.scale_factors`;
-- `check_upsample_maps` serves exercise 2, `upsample_maps(raw, factor)`: every score map resized
-  x factor with bicubic interpolation, compared with `siamfc_edu.tracker.upsample`;
-- `check_penalise` serves exercise 3, `penalise(maps, scale_penalty)`: every scale but the middle
-  one multiplied by the penalty, compared with `siamfc_edu.tracker.scale_penalties`;
-- `check_windowed_map` serves exercise 4, `windowed_map(score_map, window, influence)`: the map
-  normalised (minimum 0, sum 1) and mixed with the cosine window, compared with
-  `siamfc_edu.tracker.normalise` and the mix of `SiamFCTracker.step`;
-- `check_displacement` serves exercise 5, `displacement(peak_row, peak_col, upscale_size,
-  response_up, total_stride, side, instance_size)`: the peak's (dx, dy) from the centre in
-  score-map cells, search-crop pixels and frame pixels, compared with
-  `siamfc_edu.tracker.displacement`;
-- `check_damped_scale` serves exercise 6, `damped_scale(scale, factor, scale_lr, min_scale,
-  max_scale)`: the new size after the damped update, clipped, compared with
-  `siamfc_edu.tracker.damped_scale`.
+Every exercise has the signature of the library function it rebuilds, and is compared with that
+function itself (`siamfc_edu.tracker`): so the capstone puts the learner's functions into the
+tracker's `Pieces` as they are.
 
-Several inputs come from a real frame: the shipped weights tracking the face of carphone on the
-CPU, frame 3 (`carphone_step`, computed once). Each list of typical mistakes (`PYRAMID_MISTAKES`,
-...) is public so that the tests can make every mistake and see it named.
+- exercise 1, `scale_factors(cfg)`: the scale pyramid's factors s^k;
+- exercise 2, `upsample(scores, size)`: every score map resized with bicubic interpolation;
+- exercise 3, `scale_penalties(cfg)` and `penalise(maps, penalty)`: one factor per scale, 1 for
+  the current one, and each map multiplied by its scale's factor;
+- exercise 4, `hann_window(size)` and `apply_window(score_map, window, influence)`: the cosine
+  window, and the normalised map mixed with it;
+- exercise 5, `displacement(row, col, side, cfg)`: the peak's (dx, dy) from the centre in
+  score-map cells, search-crop pixels and frame pixels;
+- exercise 6, `damped_scale(scale, factor, cfg)`: the new size after the damped update.
+
+Each exercise is an `Exercise` (the reference, the inputs, the typical mistakes) and a `check_*`
+function that runs it. Several inputs come from a real frame: the shipped weights tracking the
+face of carphone on the CPU, frame 3 (`carphone_step`, computed once).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache, partial
-from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -39,17 +35,20 @@ from ..data.real import read_annotations, real_set_files
 from ..tracker import (
     SiamFCTracker,
     TrackStep,
+    apply_window,
     damped_scale,
     displacement,
     hann_window,
     normalise,
+    penalise,
     scale_factors,
     scale_penalties,
     upsample,
 )
-from . import Case, Mistake, Verdict, check, compare_arrays
+from . import Case, Exercise, Mistake, Verdict, compare_arrays, graded, same_kind
 
 CLIP, OBJECT, FRAME = "carphone_pristine", "carphone_face", 3
+PAPER, FIVE, TINY = get_preset("SiamFC-3s"), get_preset("SiamFC"), get_preset("tiny")
 
 
 @lru_cache(maxsize=1)
@@ -71,130 +70,104 @@ def carphone_step() -> tuple[SiamFCConfig, float, TrackStep]:
 # ----------------------------------------------------------------------------- shared
 
 
-class ChangedInPlace:
-    """What a learner's function 'returned' when it changed one of its input arrays in place."""
-
-    def __init__(self, argument: str):
-        self.argument = argument
-
-
-def on_copies(fn: Callable, names: tuple[str, ...]) -> Callable:
-    """fn called on copies of its array arguments; ChangedInPlace when it modified one of them.
-
-    The tracker keeps every intermediate (`TrackStep`), so a function that overwrites its input
-    corrupts the step before it; the copies also keep the cached real frame intact.
-    """
-
-    def run(*args: object) -> object:
-        copies = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
-        result = fn(*copies)
-        for name, before, after in zip(names, args, copies, strict=False):
-            if isinstance(before, np.ndarray) and not np.array_equal(before, after):
-                return ChangedInPlace(name)
-        return result
-
-    return run
-
-
-def guarded(compare: Callable[[object, object], str]) -> Callable[[object, object], str]:
-    """A compare that first reports an input changed in place."""
+def typed(reason: str, compare: Callable = compare_arrays) -> Callable[[object, object], str]:
+    """A comparison that first checks the type and dtype, and says why the tracker needs them."""
 
     def run(got: object, expected: object) -> str:
-        if isinstance(got, ChangedInPlace):
-            return (f"your function changed its argument `{got.argument}` in place (the tracker "
-                    "still needs it: it is a field of the TrackStep); compute a new array "
-                    "instead (`a * b`, not `a *= b`)")  # fmt: skip
-        return compare(got, expected)
+        problem = same_kind(got, expected)
+        return f"{problem}: {reason}" if problem else compare(got, expected)
 
     return run
 
 
-def _rng(seed: int) -> np.random.Generator:
+def rng(seed: int) -> np.random.Generator:
+    """A seeded random generator: the same inputs on every run."""
     return np.random.default_rng(seed)
 
 
-def _bump(size: int, row: float, col: float, width: float = 3.0) -> np.ndarray:
+def bump(size: int, row: float, col: float, width: float = 3.0) -> np.ndarray:
     """A smooth score map (float32) whose peak is at (row, col)."""
     rows, cols = np.mgrid[0:size, 0:size]
     return np.exp(-((rows - row) ** 2 + (cols - col) ** 2) / (2 * width**2)).astype(np.float32)
 
 
-# ----------------------------------------------------------------------------- exercise 1
-
-
-def reference_pyramid_factors(scale_num: int, scale_step: float) -> np.ndarray:
-    """The library's factors for a config with these two numbers."""
-    return scale_factors(get_preset(scale_num=scale_num, scale_step=scale_step))
-
-
-def _centred(n: int) -> np.ndarray:
+def centred(n: int) -> np.ndarray:
+    """The exponents k = -(n-1)/2 .. (n-1)/2."""
     return np.arange(n) - (n - 1) / 2
 
+
+# ----------------------------------------------------------------------------- exercise 1
 
 PYRAMID_MISTAKES = [
     Mistake(
         "exponents k = 0 .. n-1 instead of centred on 0",
         "the middle scale keeps the size (s^0 = 1): k runs from -(n-1)/2 to (n-1)/2",
-        lambda scale_num, scale_step: scale_step ** np.arange(scale_num),
+        lambda cfg: cfg.scale_step ** np.arange(cfg.scale_num),
     ),
     Mistake(
         "linear steps 1 + k (s - 1) instead of powers s^k",
         "the pyramid is geometric: each scale is s times the one before, so the factor is s**k",
-        lambda scale_num, scale_step: 1 + _centred(scale_num) * (scale_step - 1),
+        lambda cfg: 1 + centred(cfg.scale_num) * (cfg.scale_step - 1),
+    ),
+    Mistake(
+        "evenly spaced factors (np.linspace) between the smallest and the largest",
+        "evenly spaced factors are not powers: the middle one is then not 1; use s**k",
+        lambda cfg: np.linspace(*cfg.scale_step ** centred(cfg.scale_num)[[0, -1]], cfg.scale_num),
     ),
     Mistake(
         "the order reversed (the largest factor first)",
         "k increases along the pyramid: the smallest factor s^-(n-1)/2 comes first",
-        lambda scale_num, scale_step: scale_step ** (-_centred(scale_num)),
+        lambda cfg: cfg.scale_step ** (-centred(cfg.scale_num)),
     ),
     Mistake(
-        "integer exponents -(n // 2) .. n // 2 (wrong for an even number of scales)",
-        "with 4 scales k is -1.5, -0.5, 0.5, 1.5: subtract (n - 1) / 2, a float, from 0 .. n-1",
-        lambda scale_num, scale_step: (
-            scale_step ** np.arange(-(scale_num // 2), scale_num // 2 + 1)
-        ),
+        "exponents from -n // 2 (Python reads it as (-n) // 2, which is -2 for n = 3)",
+        "unary minus binds before //: -3 // 2 == -2; write -(n // 2), or (n - 1) / 2",
+        lambda cfg: cfg.scale_step ** np.arange(-cfg.scale_num // 2, cfg.scale_num // 2),
     ),
 ]
 
 
 def pyramid_cases() -> list[Case]:
-    """The paper's 3 scales, the shipped tiny preset, 5 scales, one scale, an even number."""
+    """The paper's 3 scales, the shipped tiny preset, SiamFC's 5 scales, one scale, 7 scales."""
     return [
-        Case("SiamFC-3s: 3 scales, step 1.0375", (3, 1.0375)),
-        Case("the shipped tiny preset: 3 scales, step 1.06", (3, 1.06)),
-        Case("the 5-scale SiamFC: step 1.0255", (5, 1.0255)),
-        Case("one scale (no pyramid)", (1, 1.0375)),
-        Case("an even number: 4 scales, step 1.05", (4, 1.05)),
+        Case("SiamFC-3s: 3 scales, step 1.0375", (PAPER,)),
+        Case("the shipped tiny preset: 3 scales, step 1.06", (TINY,)),
+        Case("SiamFC (5 scales, step 1.0255)", (FIVE,)),
+        Case("one scale (no pyramid)", (PAPER.replace(scale_num=1),)),
+        Case("7 scales, step 1.1", (PAPER.replace(scale_num=7, scale_step=1.1),)),
     ]
 
 
-def check_pyramid_factors(fn: Callable) -> Verdict:
-    """Exercise 1: `fn(scale_num, scale_step)` -> the n factors s^k, smallest first."""
-    return check(
-        "pyramid_factors",
-        fn,
-        reference_pyramid_factors,
-        pyramid_cases(),
-        PYRAMID_MISTAKES,
-        hint="factor k is scale_step ** k for k = -(n-1)/2, ..., (n-1)/2, in increasing order",
-    )
+SCALE_FACTORS = Exercise(
+    "scale_factors",
+    scale_factors,
+    pyramid_cases,
+    PYRAMID_MISTAKES,
+    compare=typed("the tracker multiplies the search side by them, a numpy array of float64"),
+    hint="factor k is cfg.scale_step ** k for k = -(n-1)/2, ..., (n-1)/2, in increasing order",
+)
+
+
+@graded
+def check_scale_factors(fn: Callable) -> Verdict:
+    """Exercise 1: `fn(cfg)` -> the cfg.scale_num factors s^k, smallest first."""
+    return SCALE_FACTORS.check(fn)
 
 
 # ----------------------------------------------------------------------------- exercise 2
 
-
-def reference_upsample_maps(raw: np.ndarray, factor: int) -> np.ndarray:
-    """The library's upsampling to a side of factor times the map's side."""
-    return upsample(raw, raw.shape[-1] * factor)
+MAPS_TYPE = ("the tracker needs the maps as one numpy array of float32 (it reshapes them, "
+             "multiplies them by a numpy penalty and keeps them in the TrackStep)")  # fmt: skip
 
 
-def _resize_all(raw: np.ndarray, size: int, interpolation: int) -> np.ndarray:
-    return np.stack([cv2.resize(m, (size, size), interpolation=interpolation) for m in raw])
+def resize_all(scores: np.ndarray, size: int, interpolation: int) -> np.ndarray:
+    """Each map resized to size x size with one of OpenCV's interpolations."""
+    return np.stack([cv2.resize(m, (size, size), interpolation=interpolation) for m in scores])
 
 
-def _torch_corners(raw: np.ndarray, factor: int) -> np.ndarray:
-    size = raw.shape[-1] * factor
-    maps = torch.from_numpy(np.ascontiguousarray(raw))[:, None]
+def torch_corners(scores: np.ndarray, size: int) -> np.ndarray:
+    """torch's bicubic interpolation with align_corners=True (corner pixels aligned)."""
+    maps = torch.from_numpy(np.ascontiguousarray(scores))[:, None]
     return F.interpolate(maps, size=(size, size), mode="bicubic", align_corners=True)[:, 0].numpy()
 
 
@@ -202,159 +175,256 @@ UPSAMPLE_MISTAKES = [
     Mistake(
         "bilinear instead of bicubic interpolation",
         "the paper upsamples with bicubic interpolation: interpolation=cv2.INTER_CUBIC",
-        lambda raw, factor: _resize_all(raw, raw.shape[-1] * factor, cv2.INTER_LINEAR),
+        lambda scores, size: resize_all(scores, size, cv2.INTER_LINEAR),
     ),
     Mistake(
         "nearest-neighbour instead of bicubic interpolation",
         "nearest copies each cell into a 16 x 16 block and places the peak no better than "
         "before: interpolation=cv2.INTER_CUBIC",
-        lambda raw, factor: _resize_all(raw, raw.shape[-1] * factor, cv2.INTER_NEAREST),
+        lambda scores, size: resize_all(scores, size, cv2.INTER_NEAREST),
     ),
     Mistake(
-        "resizing to 17 x 16 - 1 = 271 instead of 17 x 16 = 272",
-        "the new side is the old side times the factor: 17 * 16 = 272 (cfg.upscale_size)",
-        lambda raw, factor: _resize_all(raw, raw.shape[-1] * factor - 1, cv2.INTER_CUBIC),
+        "resizing to size - 1 (271 instead of 272)",
+        "the new side is `size` itself (cfg.upscale_size = 17 * 16 = 272)",
+        lambda scores, size: resize_all(scores, size - 1, cv2.INTER_CUBIC),
     ),
     Mistake(
         "align_corners=True in torch's interpolate",
         "cv2.resize (the reference) aligns pixel centres, like align_corners=False in torch",
-        _torch_corners,
+        torch_corners,
     ),
 ]
 
 
 def upsample_cases() -> list[Case]:
-    """Carphone's 3 raw maps, a batch of one, a peak on the border, 5 noisy maps x 8."""
+    """Carphone's 3 raw maps, a batch of one, a peak on the border, 5 noisy maps, 9 -> 40."""
     _, _, step = carphone_step()
     return [
-        Case("the 3 raw 17 x 17 maps of carphone frame 3, x16", (step.raw_scores, 16)),
-        Case("a batch of one map, x16", (_bump(17, 7.3, 9.6)[None], 16)),
-        Case(
-            "a map whose peak is on the border (row 0, col 16), x16", (_bump(17, 0, 16)[None], 16)
-        ),
-        Case(
-            "5 noisy 17 x 17 maps (seed 6), x8",
-            (_rng(6).normal(0, 1, (5, 17, 17)).astype(np.float32), 8),
-        ),
-    ]
+        Case("the 3 raw 17 x 17 maps of carphone frame 3, to 272", (step.raw_scores, 272)),
+        Case("a batch of one map, to 272", (bump(17, 7.3, 9.6)[None], 272)),
+        Case("a map whose peak is on the border (row 0, col 16), to 272",
+             (bump(17, 0, 16)[None], 272)),
+        Case("5 noisy 17 x 17 maps (seed 6), to 136",
+             (rng(6).normal(0, 1, (5, 17, 17)).astype(np.float32), 136)),
+        Case("2 maps of 9 x 9, to 40 (not a multiple)",
+             (rng(7).normal(0, 1, (2, 9, 9)).astype(np.float32), 40)),
+    ]  # fmt: skip
 
 
-def check_upsample_maps(fn: Callable) -> Verdict:
-    """Exercise 2: `fn(raw, factor)` -> (S, n * factor, n * factor), bicubic."""
-    return check(
-        "upsample_maps",
-        on_copies(fn, ("raw", "factor")),
-        reference_upsample_maps,
-        upsample_cases(),
-        UPSAMPLE_MISTAKES,
-        compare=guarded(compare_arrays),
-        hint="resize every map to (n * factor) x (n * factor) with cv2.INTER_CUBIC; "
-        "return an array of shape (S, n * factor, n * factor)",
-    )
+UPSAMPLE = Exercise(
+    "upsample",
+    upsample,
+    upsample_cases,
+    UPSAMPLE_MISTAKES,
+    compare=typed(MAPS_TYPE),
+    hint="resize every map to size x size with cv2.INTER_CUBIC, then np.stack them: an array "
+    "of shape (S, size, size)",
+)
 
 
-# ----------------------------------------------------------------------------- exercise 3
+@graded
+def check_upsample(fn: Callable) -> Verdict:
+    """Exercise 2: `fn(scores, size)` -> (S, size, size) float32, bicubic."""
+    return UPSAMPLE.check(fn)
 
 
-def reference_penalise(maps: np.ndarray, scale_penalty: float) -> np.ndarray:
-    """The library's penalties (scale_penalty, with 1 for the middle scale) times the maps."""
-    cfg = get_preset(scale_num=len(maps), scale_penalty=scale_penalty)
-    return maps * scale_penalties(cfg)[:, None, None]
+# ----------------------------------------------------------------------------- exercise 3a
 
 
-def _penalised(maps: np.ndarray, factors: np.ndarray) -> np.ndarray:
-    return maps * np.asarray(factors, dtype=np.float64)[:, None, None]
+def factors(cfg: SiamFCConfig, penalised: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """float32 factors: cfg.scale_penalty where penalised(k) (k the exponents), else 1."""
+    k = centred(cfg.scale_num)
+    return np.where(penalised(k), cfg.scale_penalty, 1.0).astype(np.float32)
 
 
-def _middle_only(maps: np.ndarray, penalty: float) -> np.ndarray:
-    factors = np.ones(len(maps))
-    factors[len(maps) // 2] = penalty
-    return _penalised(maps, factors)
-
-
-def _ends_only(maps: np.ndarray, penalty: float) -> np.ndarray:
-    factors = np.ones(len(maps))
-    factors[[0, -1]] = penalty
-    return _penalised(maps, factors)
-
-
-def _divided(maps: np.ndarray, penalty: float) -> np.ndarray:
-    factors = np.full(len(maps), 1 / penalty)
-    factors[len(maps) // 2] = 1.0
-    return _penalised(maps, factors)
-
-
-PENALTY_MISTAKES = [
+PENALTIES_MISTAKES = [
     Mistake(
         "penalising the middle scale (the current size) instead of the others",
-        "a change of size must earn it: the scales k != 0 are multiplied by the penalty, the "
-        "middle one (index S // 2) by 1",
-        _middle_only,
+        "a change of size must earn it: the scales k != 0 get the penalty, the middle one "
+        "(index S // 2) gets 1",
+        lambda cfg: factors(cfg, lambda k: k == 0),
     ),
     Mistake(
         "penalising every scale, the middle one too",
-        "the middle scale (index S // 2) keeps the current size: it is multiplied by 1",
-        lambda maps, scale_penalty: maps * scale_penalty,
+        "the middle scale (index S // 2) keeps the current size: its factor is 1",
+        lambda cfg: np.full(cfg.scale_num, cfg.scale_penalty, dtype=np.float32),
     ),
     Mistake(
-        "dividing by the penalty instead of multiplying",
-        "the penalty 0.9745 < 1 must lower the other scales' scores: multiply by it",
-        _divided,
-    ),
-    Mistake(
-        "penalising only the first and the last map (right for 3 scales only)",
+        "penalising only the first and the last scale (right for 3 scales only)",
         "with 5 scales, every scale but the middle one (index S // 2) is penalised",
-        _ends_only,
+        lambda cfg: factors(cfg, lambda k: np.abs(k) == np.abs(k).max()),
+    ),
+    Mistake(
+        "1 / scale_penalty for the other scales (a bonus, not a penalty)",
+        "the penalty 0.9745 < 1 must lower the other scales' scores: their factor is "
+        "scale_penalty itself",
+        lambda cfg: np.where(centred(cfg.scale_num) == 0, 1, 1 / cfg.scale_penalty).astype(
+            np.float32
+        ),
+    ),
+    Mistake(
+        "the factor 1 on the first scale (index 0) instead of the middle one",
+        "the current size is the middle of the pyramid, s^0 = 1 at index S // 2",
+        lambda cfg: np.r_[1.0, np.full(cfg.scale_num - 1, cfg.scale_penalty)].astype(np.float32),
+    ),
+    Mistake(
+        "a penalty growing with the distance, scale_penalty ** |k|",
+        "the authors' tracker gives every scale change the same factor scale_penalty",
+        lambda cfg: (cfg.scale_penalty ** np.abs(centred(cfg.scale_num))).astype(np.float32),
     ),
 ]
 
 
-def penalty_cases() -> list[Case]:
-    """Carphone's 3 upsampled maps, 5 scales, one scale."""
-    _, _, step = carphone_step()
-    rng = _rng(3)
+def penalties_cases() -> list[Case]:
+    """The paper's 3 scales, SiamFC's 5, one scale, 7 scales."""
     return [
-        Case("the 3 upsampled maps of carphone frame 3, penalty 0.9745", (step.upsampled, 0.9745)),
-        Case(
-            "5 scales (SiamFC), penalty 0.962",
-            (rng.normal(1, 1, (5, 17, 17)).astype(np.float32), 0.962),
-        ),
-        Case(
-            "one scale (nothing to penalise)",
-            (rng.normal(1, 1, (1, 17, 17)).astype(np.float32), 0.9),
-        ),
+        Case("SiamFC-3s: 3 scales, penalty 0.9745", (PAPER,)),
+        Case("SiamFC: 5 scales, penalty 0.962", (FIVE,)),
+        Case("one scale (nothing to penalise)", (PAPER.replace(scale_num=1),)),
+        Case("7 scales, penalty 0.9", (PAPER.replace(scale_num=7, scale_penalty=0.9),)),
     ]
 
 
+SCALE_PENALTIES = Exercise(
+    "scale_penalties",
+    scale_penalties,
+    penalties_cases,
+    PENALTIES_MISTAKES,
+    compare=typed("float32 like the score maps: a float64 penalty turns the maps into float64"),
+    hint="np.full(S, cfg.scale_penalty, dtype=np.float32), then 1 at the middle index S // 2",
+)
+
+
+@graded
+def check_scale_penalties(fn: Callable) -> Verdict:
+    """Exercise 3a: `fn(cfg)` -> (S,) float32, scale_penalty everywhere but 1 in the middle."""
+    return SCALE_PENALTIES.check(fn)
+
+
+# ----------------------------------------------------------------------------- exercise 3b
+
+PENALISE_MISTAKES = [
+    Mistake(
+        "one factor for every map: the smallest, penalty.min()",
+        "each scale has its own factor: multiply map k by penalty[k] (penalty[:, None, None])",
+        lambda maps, penalty: maps * penalty.min(),
+    ),
+    Mistake(
+        "dividing by the penalty instead of multiplying",
+        "the factors < 1 must lower the other scales' scores: maps * penalty[:, None, None]",
+        lambda maps, penalty: maps / penalty[:, None, None],
+    ),
+    Mistake(
+        "the maps returned unpenalised",
+        "multiply each map by its scale's factor: maps * penalty[:, None, None]",
+        lambda maps, penalty: maps.copy(),
+    ),
+]
+
+
+def penalise_cases() -> list[Case]:
+    """Carphone's upsampled maps, SiamFC's 5 scales, one scale, three different factors."""
+    _, _, step = carphone_step()
+    noisy = rng(3).normal(1, 1, (5, 17, 17)).astype(np.float32)
+    return [
+        Case("the 3 upsampled maps of carphone frame 3 and its penalty",
+             (step.upsampled, step.penalty)),
+        Case("5 scales (SiamFC), penalty 0.962", (noisy, scale_penalties(FIVE))),
+        Case("one scale (nothing to penalise)", (noisy[:1], np.ones(1, np.float32))),
+        Case("3 scales, 3 different factors [0.9, 1, 0.8]",
+             (noisy[:3], np.array([0.9, 1.0, 0.8], np.float32))),
+    ]  # fmt: skip
+
+
+PENALISE = Exercise(
+    "penalise",
+    penalise,
+    penalise_cases,
+    PENALISE_MISTAKES,
+    compare=typed(MAPS_TYPE),
+    hint="map k times penalty[k]: maps * penalty[:, None, None], a new array",
+)
+
+
+@graded
 def check_penalise(fn: Callable) -> Verdict:
-    """Exercise 3: `fn(maps, scale_penalty)` -> the maps, all but the middle one penalised."""
-    return check(
-        "penalise",
-        on_copies(fn, ("maps", "scale_penalty")),
-        reference_penalise,
-        penalty_cases(),
-        PENALTY_MISTAKES,
-        compare=guarded(compare_arrays),
-        hint="one factor per scale: scale_penalty, and 1 at index S // 2; multiply each map by "
-        "its scale's factor",
-    )
+    """Exercise 3b: `fn(maps, penalty)` -> each map times its scale's factor."""
+    return PENALISE.check(fn)
 
 
-# ----------------------------------------------------------------------------- exercise 4
+# ----------------------------------------------------------------------------- exercise 4a
 
 
-def reference_windowed_map(score_map: np.ndarray, window: np.ndarray, influence: float) -> object:
-    """The library's normalisation, mixed with the window as `SiamFCTracker.step` does."""
-    return (1 - influence) * normalise(score_map) + influence * window
+def summing_to_1(window: np.ndarray) -> np.ndarray:
+    """A window divided by its sum."""
+    return window / window.sum()
 
 
-def _sum_only(score_map: np.ndarray) -> np.ndarray:
-    return score_map / score_map.sum()
+HANN_MISTAKES = [
+    Mistake(
+        "Hamming (np.hamming) instead of Hann (np.hanning)",
+        "Hamming never reaches 0 at the ends (0.08); the authors' tracker.m uses hann: np.hanning",
+        lambda size: summing_to_1(np.outer(np.hamming(size), np.hamming(size))),
+    ),
+    Mistake(
+        "the window not normalised (its peak is about 1, not its sum)",
+        "the window is mixed with a map that sums to 1: divide it by its sum",
+        lambda size: np.outer(np.hanning(size), np.hanning(size)),
+    ),
+    Mistake(
+        "normalised by its maximum instead of its sum",
+        "the window is mixed with a map that sums to 1: divide it by its sum",
+        lambda size: (w := np.outer(np.hanning(size), np.hanning(size))) / w.max(),
+    ),
+    Mistake(
+        "the two 1-D windows added instead of multiplied",
+        "the 2-D window is the outer product np.outer(h, h): high only near the centre",
+        lambda size: summing_to_1(np.hanning(size)[:, None] + np.hanning(size)[None, :]),
+    ),
+    Mistake(
+        "a periodic Hann window (cos(2 pi n / N) instead of cos(2 pi n / (N - 1)))",
+        "np.hanning(N) is symmetric, 0 at both ends; scipy's hann(N, sym=False) is periodic",
+        lambda size: summing_to_1(
+            np.outer(*[0.5 - 0.5 * np.cos(2 * np.pi * np.arange(size) / size)] * 2)
+        ),
+    ),  # fmt: skip
+    Mistake(
+        "MATLAB's hanning (no zeros at the ends) instead of hann",
+        "the authors' tracker.m uses hann(N), 0 at both ends: np.hanning(N) is that window",
+        lambda size: summing_to_1(np.outer(*[np.hanning(size + 2)[1:-1]] * 2)),
+    ),
+]
 
 
-def _by_max(score_map: np.ndarray) -> np.ndarray:
-    shifted = score_map - score_map.min()
-    return shifted / shifted.max()
+HANN_WINDOW = Exercise(
+    "hann_window",
+    hann_window,
+    [
+        Case("the tracker's 272 x 272 window", (272,)),
+        Case("a 17 x 17 window", (17,)),
+        Case("a 6 x 6 window (even)", (6,)),
+    ],
+    HANN_MISTAKES,
+    compare=typed(
+        "the tracker mixes a numpy array of float64 into the map",
+        partial(compare_arrays, atol=1e-12, rtol=1e-6),
+    ),  # fmt: skip
+    hint="h = np.hanning(size); the outer product np.outer(h, h), divided by its sum",
+)
+
+
+@graded
+def check_hann_window(fn: Callable) -> Verdict:
+    """Exercise 4a: `fn(size)` -> the (size, size) Hann window summing to 1."""
+    return HANN_WINDOW.check(fn)
+
+
+# ----------------------------------------------------------------------------- exercise 4b
+
+
+def mixed(score_map: np.ndarray, window: np.ndarray, influence: float) -> Callable:
+    """(1 - influence) * normaliser(score_map) + influence * window, for a normaliser."""
+    return lambda normaliser: (1 - influence) * normaliser(score_map) + influence * window
 
 
 WINDOW_MISTAKES = [
@@ -369,9 +439,22 @@ WINDOW_MISTAKES = [
     Mistake(
         "not subtracting the minimum before dividing by the sum",
         "scores can be negative: shift the map to a minimum of 0, then divide by its sum",
-        lambda score_map, window, influence: (
-            (1 - influence) * _sum_only(score_map) + influence * window
-        ),
+        lambda r, w, i: mixed(r, w, i)(lambda m: m / m.sum()),
+    ),
+    Mistake(
+        "dividing by the sum of the map before the shift",
+        "divide the shifted map by its own sum: (r - min r) / sum(r - min r)",
+        lambda r, w, i: mixed(r, w, i)(lambda m: (m - m.min()) / m.sum()),
+    ),
+    Mistake(
+        "dividing by the maximum instead of the sum",
+        "the map must sum to 1, like the window: divide the shifted map by its sum",
+        lambda r, w, i: mixed(r, w, i)(lambda m: (m - m.min()) / (m - m.min()).max()),
+    ),
+    Mistake(
+        "standardised (mean 0, standard deviation 1) instead of minimum 0 and sum 1",
+        "the map must be on the window's footing, non-negative and summing to 1",
+        lambda r, w, i: mixed(r, w, i)(lambda m: (m - m.mean()) / m.std()),
     ),
     Mistake(
         "the weights swapped: influence on the map, 1 - influence on the window",
@@ -381,28 +464,18 @@ WINDOW_MISTAKES = [
         ),
     ),
     Mistake(
-        "dividing by the maximum instead of the sum",
-        "the map must sum to 1, like the window: divide the shifted map by its sum",
-        lambda score_map, window, influence: (
-            (1 - influence) * _by_max(score_map) + influence * window
-        ),
-    ),
-    Mistake(
         "the map not weighted by 1 - influence",
         "the two weights sum to 1: (1 - influence) * map + influence * window",
         lambda score_map, window, influence: normalise(score_map) + influence * window,
     ),
 ]
 
-# the values are about 1 / 272^2 = 1.4e-5: the default absolute tolerance would hide everything
-compare_small = partial(compare_arrays, atol=1e-10, rtol=1e-4)
-
 
 def window_cases() -> list[Case]:
     """Carphone's chosen map with two influences and none, a small map, a negative map."""
     cfg, _, step = carphone_step()
     chosen, window = step.penalised[step.best_scale], hann_window(cfg.upscale_size)
-    noisy = _rng(4).normal(0, 1, (17, 17)).astype(np.float32) + _bump(17, 5, 11)
+    noisy = rng(4).normal(0, 1, (17, 17)).astype(np.float32) + bump(17, 5, 11)
     return [
         Case("the chosen map of carphone frame 3, influence 0.35 (tiny)", (chosen, window, 0.35)),
         Case("the same map, influence 0.176 (the paper)", (chosen, window, 0.176)),
@@ -412,17 +485,24 @@ def window_cases() -> list[Case]:
     ]
 
 
-def check_windowed_map(fn: Callable) -> Verdict:
-    """Exercise 4: `fn(score_map, window, influence)` -> the normalised map, window mixed in."""
-    return check(
-        "windowed_map",
-        on_copies(fn, ("score_map", "window", "influence")),
-        reference_windowed_map,
-        window_cases(),
-        WINDOW_MISTAKES,
-        compare=guarded(compare_small),
-        hint="(score_map - min) / its sum, then (1 - influence) * that + influence * window",
-    )
+APPLY_WINDOW = Exercise(
+    "apply_window",
+    apply_window,
+    window_cases,
+    WINDOW_MISTAKES,
+    # the values are about 1 / 272^2 = 1.4e-5: the default absolute tolerance would hide them
+    compare=typed(
+        "the tracker takes the argmax of a numpy array",
+        partial(compare_arrays, atol=1e-10, rtol=1e-4),
+    ),  # fmt: skip
+    hint="(score_map - min) / its sum, then (1 - influence) * that + influence * window",
+)
+
+
+@graded
+def check_apply_window(fn: Callable) -> Verdict:
+    """Exercise 4b: `fn(score_map, window, influence)` -> the normalised map, window mixed in."""
+    return APPLY_WINDOW.check(fn)
 
 
 # ----------------------------------------------------------------------------- exercise 5
@@ -430,31 +510,13 @@ def check_windowed_map(fn: Callable) -> Verdict:
 UNITS = ("score-map cells", "search-crop pixels", "frame pixels")
 
 
-def reference_displacement(
-    peak_row: int,
-    peak_col: int,
-    upscale_size: int,
-    response_up: int,
-    total_stride: int,
-    side: float,
-    instance_size: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The library's `displacement`, with a config holding exactly these numbers."""
-    cfg = SimpleNamespace(upscale_size=upscale_size, response_up=response_up,
-                          total_stride=total_stride, instance_size=instance_size)  # fmt: skip
-    return displacement(peak_row, peak_col, side, cfg)
-
-
-def _displacement(
-    row, col, upscale_size, response_up, total_stride, side, instance_size,
-    centre=None, swap=False, stride=None, ratio=None, up=None,
-):  # fmt: skip
-    """A displacement like the library's, with the knobs the typical mistakes turn."""
-    c = (upscale_size - 1) / 2 if centre is None else centre
+def moved(row, col, side, cfg, centre=None, swap=False, stride=None, ratio=None, up=None):
+    """A displacement like the library's, with the knobs that the typical mistakes turn."""
+    c = (cfg.upscale_size - 1) / 2 if centre is None else centre(cfg.upscale_size)
     offset = np.array([row, col] if swap else [col, row]) - c
-    cells = offset / (response_up if up is None else up)
-    crop = cells * (total_stride if stride is None else stride)
-    frame = crop * (side / instance_size if ratio is None else ratio(side, instance_size))
+    cells = offset / (cfg.response_up if up is None else up)
+    crop = cells * (cfg.total_stride if stride is None else stride)
+    frame = crop * (side / cfg.instance_size if ratio is None else ratio(side, cfg))
     return cells, crop, frame
 
 
@@ -462,39 +524,49 @@ DISPLACEMENT_MISTAKES = [
     Mistake(
         "an off-by-one centre: upscale_size / 2 instead of (upscale_size - 1) / 2",
         "cells are numbered 0 .. 271, so the centre of the 272 x 272 map is 135.5, not 136",
-        lambda r, c, n, u, k, s, i: _displacement(r, c, n, u, k, s, i, centre=n / 2),
+        lambda r, c, s, cfg: moved(r, c, s, cfg, centre=lambda n: n / 2),
+    ),
+    Mistake(
+        "the centre as upscale_size // 2 (right for an odd size only)",
+        "with 272 cells numbered 0 .. 271 the centre falls between two cells: (272 - 1) / 2",
+        lambda r, c, s, cfg: moved(r, c, s, cfg, centre=lambda n: n // 2),
+    ),
+    Mistake(
+        "the offset measured from the corner (0, 0) instead of the centre",
+        "a peak in the middle of the map means no motion: subtract the centre (N - 1) / 2",
+        lambda r, c, s, cfg: moved(r, c, s, cfg, centre=lambda n: 0),
     ),
     Mistake(
         "(row, col) order: (dy, dx) returned instead of (dx, dy)",
-        "x is the column, y the row: dx comes from peak_col, dy from peak_row",
-        lambda r, c, n, u, k, s, i: _displacement(r, c, n, u, k, s, i, swap=True),
+        "x is the column, y the row: dx comes from col, dy from row",
+        lambda r, c, s, cfg: moved(r, c, s, cfg, swap=True),
     ),
     Mistake(
         "forgetting the total stride: score-map cells used as crop pixels",
-        "one score-map cell is total_stride = 8 pixels of the search crop",
-        lambda r, c, n, u, k, s, i: _displacement(r, c, n, u, k, s, i, stride=1),
+        "one score-map cell is cfg.total_stride = 8 pixels of the search crop",
+        lambda r, c, s, cfg: moved(r, c, s, cfg, stride=1),
     ),
     Mistake(
         "forgetting to divide by response_up: upsampled cells used as score-map cells",
-        "the peak is found on the map upsampled x16: divide its offset by response_up",
-        lambda r, c, n, u, k, s, i: _displacement(r, c, n, u, k, s, i, up=1),
+        "the peak is found on the map upsampled x16: divide its offset by cfg.response_up",
+        lambda r, c, s, cfg: moved(r, c, s, cfg, up=1),
     ),
     Mistake(
-        "scaling by the exemplar side 127 instead of the instance size 255",
-        "the search crop is instance_size = 255 pixels wide for `side` frame pixels: "
-        "multiply by side / instance_size",
-        lambda r, c, n, u, k, s, i: _displacement(r, c, n, u, k, s, i, ratio=lambda a, b: a / 127),
+        "scaling by the exemplar size 127 instead of the instance size 255",
+        "the search crop is cfg.instance_size = 255 pixels wide for `side` frame pixels: "
+        "multiply by side / cfg.instance_size",
+        lambda r, c, s, cfg: moved(r, c, s, cfg, ratio=lambda a, cfg: a / cfg.exemplar_size),
     ),
     Mistake(
         "the crop-to-frame ratio upside down: instance_size / side",
         "a crop pixel is side / instance_size frame pixels (the region was resized to 255)",
-        lambda r, c, n, u, k, s, i: _displacement(r, c, n, u, k, s, i, ratio=lambda a, b: b / a),
+        lambda r, c, s, cfg: moved(r, c, s, cfg, ratio=lambda a, cfg: cfg.instance_size / a),
     ),
     Mistake(
         "the search side in frame pixels left out: crop pixels returned as frame pixels",
         "the crop was resized from `side` frame pixels to instance_size: multiply by "
-        "side / instance_size",
-        lambda r, c, n, u, k, s, i: _displacement(r, c, n, u, k, s, i, ratio=lambda a, b: 1.0),
+        "side / cfg.instance_size",
+        lambda r, c, s, cfg: moved(r, c, s, cfg, ratio=lambda a, cfg: 1.0),
     ),
 ]
 
@@ -502,83 +574,95 @@ DISPLACEMENT_MISTAKES = [
 def displacement_cases() -> list[Case]:
     """The centre, the cells nearest it, both borders, a corner, odd places, carphone's peak."""
     cfg, _, step = carphone_step()
-    geometry = (cfg.upscale_size, cfg.response_up, cfg.total_stride)
+    unscaled, stride4 = PAPER.replace(response_up=1), PAPER.replace(total_stride=4)
     best, (row, col) = step.best_scale, step.peak
-    real = (row, col, *geometry, float(step.search_sides[best]), cfg.instance_size)
     return [
-        Case("the peak at the centre of a 17 x 17 map (x1)", (8, 8, 17, 1, 8, 200.0, 255)),
-        Case("a peak next to the centre: (135, 136)", (135, 136, 272, 16, 8, 200.0, 255)),
-        Case("a peak on the top border: (0, 140)", (0, 140, 272, 16, 8, 180.5, 255)),
-        Case("a peak on the right border: (100, 271)", (100, 271, 272, 16, 8, 180.5, 255)),
-        Case("the bottom-left corner: (271, 0)", (271, 0, 272, 16, 8, 96.0, 255)),
-        Case("an odd place: (37, 201), side 311.7", (37, 201, 272, 16, 8, 311.7, 255)),
-        Case("the peak of carphone frame 3", real),
+        Case("the centre of a 17 x 17 map (response_up 1)", (8, 8, 200.0, unscaled)),
+        Case("a peak off the centre of a 17 x 17 map: (3, 12)", (3, 12, 200.0, unscaled)),
+        Case("a peak next to the centre: (135, 136)", (135, 136, 200.0, PAPER)),
+        Case("a peak on the top border: (0, 140)", (0, 140, 180.5, PAPER)),
+        Case("a peak on the right border: (100, 271)", (100, 271, 180.5, PAPER)),
+        Case("the bottom-left corner: (271, 0)", (271, 0, 96.0, PAPER)),
+        Case("total stride 4 (a 33 x 33 map, 528 upsampled): (37, 401), side 311.7",
+             (37, 401, 311.7, stride4)),
+        Case("the peak of carphone frame 3", (row, col, float(step.search_sides[best]), cfg)),
     ]  # fmt: skip
 
 
 def compare_displacement(got: object, expected: tuple) -> str:
-    """'' when the three (dx, dy) pairs match, else which unit is wrong and how."""
+    """'' when the three (dx, dy) arrays match, else which unit is wrong and how."""
     if not isinstance(got, (tuple, list)) or len(got) != 3:
-        kind = f"a {type(got).__name__} of length {len(got)}" if isinstance(got, (tuple, list)) \
-            else f"a {type(got).__name__}"  # fmt: skip
-        return f"expected a tuple (cells, crop_px, frame_px), got {kind}"
+        length = f" of length {len(got)}" if isinstance(got, (tuple, list)) else ""
+        return f"expected a tuple (cells, crop_px, frame_px), got a {type(got).__name__}{length}"
+    reason = "each displacement is a numpy array (dx, dy) that the tracker adds to its centre"
     for unit, mine, theirs in zip(UNITS, got, expected, strict=True):
-        problem = compare_arrays(mine, theirs)
+        problem = typed(reason)(mine, theirs)
         if problem:
             return f"the displacement in {unit}: {problem}"
     return ""
 
 
+DISPLACEMENT = Exercise(
+    "displacement",
+    displacement,
+    displacement_cases,
+    DISPLACEMENT_MISTAKES,
+    compare=compare_displacement,
+    hint="offset from the centre (cfg.upscale_size - 1) / 2 as (col, row); / response_up gives "
+    "cells, x total_stride crop pixels, x side / instance_size frame pixels",
+)
+
+
+@graded
 def check_displacement(fn: Callable) -> Verdict:
-    """Exercise 5: `fn(...)` -> (cells, crop_px, frame_px), each an array (dx, dy)."""
-    return check(
-        "displacement",
-        fn,
-        reference_displacement,
-        displacement_cases(),
-        DISPLACEMENT_MISTAKES,
-        compare=compare_displacement,
-        hint="offset from the centre (upscale_size - 1) / 2 as (col, row); / response_up gives "
-        "cells, x total_stride crop pixels, x side / instance_size frame pixels",
-    )
+    """Exercise 5: `fn(row, col, side, cfg)` -> (cells, crop_px, frame_px), each (dx, dy)."""
+    return DISPLACEMENT.check(fn)
 
 
 # ----------------------------------------------------------------------------- exercise 6
 
 
-def reference_damped_scale(
-    scale: float, factor: float, scale_lr: float, min_scale: float, max_scale: float
-) -> float:
-    """The library's `damped_scale`, with a config holding exactly these numbers."""
-    cfg = SimpleNamespace(scale_lr=scale_lr, min_scale=min_scale, max_scale=max_scale)
-    return damped_scale(scale, factor, cfg)
+def clipped(value: float, cfg: SiamFCConfig) -> float:
+    """value within [cfg.min_scale, cfg.max_scale], as a float."""
+    return float(np.clip(value, cfg.min_scale, cfg.max_scale))
 
 
 DAMPING_MISTAKES = [
     Mistake(
         "no damping: the scale multiplied by the whole factor",
         "the size moves only part of the way: scale * ((1 - scale_lr) + scale_lr * factor)",
-        lambda scale, factor, lr, lo, hi: float(np.clip(scale * factor, lo, hi)),
+        lambda scale, factor, cfg: clipped(scale * factor, cfg),
     ),
     Mistake(
         "damping towards the factor's inverse: scale_lr / factor instead of scale_lr * factor",
         "a larger search region (factor > 1) means a larger target: multiply by the factor",
-        lambda scale, factor, lr, lo, hi: float(np.clip(scale * ((1 - lr) + lr / factor), lo, hi)),
+        lambda s, f, cfg: clipped(s * ((1 - cfg.scale_lr) + cfg.scale_lr / f), cfg),
     ),
     Mistake(
         "no clipping to [min_scale, max_scale]",
         "the size stays between min_scale and max_scale times the first one: np.clip",
-        lambda scale, factor, lr, lo, hi: scale * ((1 - lr) + lr * factor),
+        lambda s, f, cfg: s * ((1 - cfg.scale_lr) + cfg.scale_lr * f),
     ),
     Mistake(
         "mixing the old scale with the factor, (1 - lr) * scale + lr * factor",
         "damp the factor, then multiply: scale * ((1 - scale_lr) + scale_lr * factor)",
-        lambda scale, factor, lr, lo, hi: float(np.clip((1 - lr) * scale + lr * factor, lo, hi)),
+        lambda s, f, cfg: clipped((1 - cfg.scale_lr) * s + cfg.scale_lr * f, cfg),
     ),
     Mistake(
         "the weights swapped: scale_lr on 1, 1 - scale_lr on the factor",
         "scale_lr is the learning rate of the change: (1 - scale_lr) + scale_lr * factor",
-        lambda scale, factor, lr, lo, hi: float(np.clip(scale * (lr + (1 - lr) * factor), lo, hi)),
+        lambda s, f, cfg: clipped(s * (cfg.scale_lr + (1 - cfg.scale_lr) * f), cfg),
+    ),
+    Mistake(
+        "the damped change added: scale + scale_lr * (factor - 1)",
+        "the change is relative to the current size: multiply, scale * (1 + scale_lr * "
+        "(factor - 1))",
+        lambda s, f, cfg: clipped(s + cfg.scale_lr * (f - 1), cfg),
+    ),
+    Mistake(
+        "damping in log space, factor ** scale_lr",
+        "the authors' tracker damps linearly: (1 - scale_lr) + scale_lr * factor",
+        lambda s, f, cfg: clipped(s * f**cfg.scale_lr, cfg),
     ),
 ]
 
@@ -588,24 +672,29 @@ def damping_cases() -> list[Case]:
     cfg, before, step = carphone_step()
     factor = float(step.scale_factors[step.best_scale])
     return [
-        Case("a larger scale wins (factor 1.06) from scale 1", (1.0, 1.06, 0.59, 0.2, 5.0)),
-        Case("a smaller scale wins (factor 1/1.0375) from scale 1.3",
-             (1.3, 1 / 1.0375, 0.59, 0.2, 5.0)),
-        Case("the current scale wins (factor 1) at scale 0.8", (0.8, 1.0, 0.59, 0.2, 5.0)),
-        Case("growing past max_scale 5 (clipped)", (4.95, 1.06, 0.59, 0.2, 5.0)),
-        Case("shrinking below min_scale 0.2 (clipped)", (0.201, 1 / 1.06, 0.59, 0.2, 5.0)),
-        Case("scale_lr 1 (no damping), SiamFC's 5 scales", (2.0, 1.0255**2, 1.0, 0.2, 5.0)),
-        Case("carphone frame 3", (before, factor, cfg.scale_lr, cfg.min_scale, cfg.max_scale)),
+        Case("a larger scale wins (factor 1.06) from scale 1", (1.0, 1.06, TINY)),
+        Case("a smaller scale wins (factor 1/1.0375) from scale 1.3", (1.3, 1 / 1.0375, PAPER)),
+        Case("the current scale wins (factor 1) at scale 0.8", (0.8, 1.0, PAPER)),
+        Case("growing past max_scale 5 (clipped)", (4.95, 1.06, TINY)),
+        Case("shrinking below min_scale 0.2 (clipped)", (0.201, 1 / 1.06, TINY)),
+        Case("scale_lr 1 (no damping), SiamFC's 5 scales",
+             (2.0, 1.0255**2, FIVE.replace(scale_lr=1.0))),
+        Case("carphone frame 3", (before, factor, cfg)),
     ]  # fmt: skip
 
 
+DAMPED_SCALE = Exercise(
+    "damped_scale",
+    damped_scale,
+    damping_cases,
+    DAMPING_MISTAKES,
+    compare=typed("the tracker's scale is a number"),
+    hint="scale * ((1 - cfg.scale_lr) + cfg.scale_lr * factor), kept within "
+    "[cfg.min_scale, cfg.max_scale]",
+)
+
+
+@graded
 def check_damped_scale(fn: Callable) -> Verdict:
-    """Exercise 6: `fn(scale, factor, scale_lr, min_scale, max_scale)` -> the new scale."""
-    return check(
-        "damped_scale",
-        fn,
-        reference_damped_scale,
-        damping_cases(),
-        DAMPING_MISTAKES,
-        hint="scale * ((1 - scale_lr) + scale_lr * factor), kept within [min_scale, max_scale]",
-    )
+    """Exercise 6: `fn(scale, factor, cfg)` -> the new scale, a float."""
+    return DAMPED_SCALE.check(fn)
