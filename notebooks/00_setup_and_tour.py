@@ -61,7 +61,7 @@ if missing:
 import torch
 
 from siamfc_edu.config import quick_mode
-from siamfc_edu.tracker import default_device
+from siamfc_edu.runtime import default_device
 
 QUICK = quick_mode()
 print("device:", default_device(), "(a GPU is used when PyTorch sees one; the CPU is fine)")
@@ -94,8 +94,9 @@ import matplotlib.pyplot as plt
 from siamfc_edu import viz
 
 shown = list(range(0, len(frames), 20))
-strip = viz.frame_strip([frames[i] for i in shown], [boxes[i] for i in shown],
-                        labels=[f"frame {i}" for i in shown])  # fmt: skip
+strip = viz.frame_strip(
+    [frames[i] for i in shown], [boxes[i] for i in shown], labels=[f"frame {i}" for i in shown]
+)
 plt.figure(figsize=(15, 3))
 plt.imshow(strip)
 plt.axis("off")
@@ -124,28 +125,37 @@ from siamfc_edu.evaluate import iou
 face = next(s for s in read_real_set() if s.name == "carphone_face")
 overlaps = iou(np.array(boxes), face.boxes)  # NaN where no box was drawn
 drawn = np.isfinite(overlaps)
-print(f"{drawn.sum()} hand-drawn frames, mean IoU {np.nanmean(overlaps):.2f}, "
-      f"lowest {np.nanmin(overlaps):.2f}")  # fmt: skip
+print(
+    f"{drawn.sum()} hand-drawn frames, mean IoU {np.nanmean(overlaps):.2f}, "
+    f"lowest {np.nanmin(overlaps):.2f}"
+)
 assert np.nanmean(overlaps) > 0.6, "the shipped tracker should follow the face"
 print("ok: the tracker follows the face")
 
 # %% [markdown]
 # ## 4. The map of the course
 #
-# | notebook | what you build | the paper |
-# |---|---|---|
-# | 01 embedding | the network $\varphi$ that turns an image into features (Table 1) | §2.3 |
-# | 02 correlation | the score map $f(z, x) = \varphi(z) \star \varphi(x) + b$ | §2.1 |
-# | 03 labels and loss | what a good score map is, and the logistic loss | §2.2 |
-# | 04 training pairs | exemplar and search crops with context, from videos | §2.2, Fig. 2 |
-# | 05 training | the recipe: SGD, learning-rate decay, checkpoints | §3 |
-# | 06 the tracker | one frame through the scale pyramid, window and peak | §2.4 |
-# | 07 evaluation | success and precision plots, AUC, against baselines | §4 |
-# | 08 the GPU tracker | the same tracker, fast on a GPU | (speed) |
-# | 09 score-map explorer | watch what the network sees, frame by frame | |
+# | notebook | what you build | the paper | exercises |
+# |---|---|---|---|
+# | 01 embedding | the network $\varphi$ that turns an image into features | §2.1, Table 1 | 4 |
+# | 02 correlation | the score map $f(z, x) = \varphi(z) \star \varphi(x) + b$ | §2.1 | 3 |
+# | 03 labels and loss | what a good score map is, and the logistic loss | §2.2 | 3 |
+# | 04 training pairs | exemplar and search crops with context, from videos | §2.2-2.4, Fig. 2 | 4 |
+# | 05 training | the recipe: SGD, learning-rate decay, checkpoints | §2.2, §4.1 | 3 |
+# | 06 the tracker | one frame through the scale pyramid, window and peak | §2.4, §4.1 | 6 |
+# | 07 evaluation | success and precision plots, AUC, against baselines | §4 | 6 |
+# | 08 the GPU tracker | the same tracker, fast on a GPU | (speed) | none |
+# | 09 score-map explorer | watch what the network sees, frame by frame | §2.4 | none |
 #
-# Each notebook has an exercise notebook of the same name in `exercises/`, where you write the
-# piece yourself and a check cell tells you what, if anything, is wrong.
+# (Sections of Bertinetto et al. 2016: §2.1 the fully-convolutional Siamese architecture, §2.2
+# training with large search images, §2.3 ImageNet Video for tracking, §2.4 practical
+# considerations, with the tracker; §4.1 the implementation details and their numbers, §4 the
+# experiments.)
+#
+# Notebooks 01 to 07 each have an exercise notebook of the same name in `exercises/`, where you
+# write the pieces yourself and a check cell tells you what, if anything, is wrong. This tour, 08
+# and 09 have none. The capstone, `exercises/10_capstone_your_tracker.ipynb`, puts your pieces
+# together into a tracker and scores it.
 
 # %% [markdown]
 # ## Recap

@@ -49,7 +49,7 @@ from siamfc_edu.config import get_preset, quick_mode
 from siamfc_edu.crops import exemplar_crop, search_crop
 from siamfc_edu.data import read_video
 from siamfc_edu.model import default_weights, load_weights
-from siamfc_edu.tracker import crops_to_tensor
+from siamfc_edu.runtime import crops_to_tensor
 from siamfc_edu.viz import draw_context
 
 QUICK = quick_mode()
@@ -97,6 +97,7 @@ print("tiny  channels:", tiny_cfg.channels)
 # Rather than trusting the formula, we *run* $\varphi$ and record the output shape of every
 # convolution and pooling with PyTorch forward hooks.
 
+
 # %%
 def activation_shapes(net: AlexNetEmbedding, side: int) -> dict[str, tuple[int, ...]]:
     """(channels, height, width) after every conv and pool of net, for a side x side input."""
@@ -105,8 +106,11 @@ def activation_shapes(net: AlexNetEmbedding, side: int) -> dict[str, tuple[int, 
         for layer in getattr(net, block):
             if isinstance(layer, (nn.Conv2d, nn.MaxPool2d)):
                 name = block if isinstance(layer, nn.Conv2d) else "pool" + block[-1]
-                hook = lambda m, i, out, name=name: shapes.update({name: tuple(out.shape[1:])})  # noqa: E731
-                handles.append(layer.register_forward_hook(hook))
+
+                def record(module, inputs, out, name=name):
+                    shapes[name] = tuple(out.shape[1:])
+
+                handles.append(layer.register_forward_hook(record))
     with torch.no_grad():
         net(torch.zeros(1, 3, side, side))
     for handle in handles:
@@ -118,27 +122,33 @@ z_shapes, x_shapes = activation_shapes(phi, 127), activation_shapes(phi, 255)
 print("exemplar:", z_shapes)
 
 # %% [markdown]
-# The paper's numbers (`/work/shared/COURSE.md`, "Numbers from the paper"): kernel, stride, the
-# activation side for the exemplar and for the search image, and the output channels.
+# The numbers of the paper's Table 1: kernel, stride, the activation side for the exemplar and
+# for the search image, and the output channels (see the quirk of its last column below).
 
 # %%
 PAPER = {  # layer: (kernel, stride, exemplar side, search side, channels)
-    "conv1": (11, 2, 59, 123, 96), "pool1": (3, 2, 29, 61, 96),
-    "conv2": (5, 1, 25, 57, 256), "pool2": (3, 2, 12, 28, 256),
-    "conv3": (3, 1, 10, 26, 384), "conv4": (3, 1, 8, 24, 384),
+    "conv1": (11, 2, 59, 123, 96),
+    "pool1": (3, 2, 29, 61, 96),
+    "conv2": (5, 1, 25, 57, 256),
+    "pool2": (3, 2, 12, 28, 256),
+    "conv3": (3, 1, 10, 26, 384),
+    "conv4": (3, 1, 8, 24, 384),
     "conv5": (3, 1, 6, 22, 256),
-}  # fmt: skip
+}
 tiny_shapes = activation_shapes(AlexNetEmbedding.from_config(tiny_cfg), 127)
 
-# %%
-# NBVAL_CHECK_OUTPUT
-print(f"{'layer':6} {'k':>3} {'s':>2} | {'exemplar':>9} {'paper':>9} | {'search':>9} {'paper':>9}"
-      f" | {'chans':>5} {'paper':>5} | {'tiny':>4}")  # fmt: skip
+# %% tags=["nbval-check-output"]
+print(
+    f"{'layer':6} {'k':>3} {'s':>2} | {'exemplar':>9} {'paper':>9} | {'search':>9} {'paper':>9}"
+    f" | {'chans':>5} {'paper':>5} | {'tiny':>4}"
+)
 for name, (k, s, pz, px, pc) in PAPER.items():
     c, h, w = z_shapes[name]
     _, hx, wx = x_shapes[name]
-    print(f"{name:6} {k:>3} {s:>2} | {f'{h}x{w}':>9} {f'{pz}x{pz}':>9} | {f'{hx}x{wx}':>9}"
-          f" {f'{px}x{px}':>9} | {c:>5} {pc:>5} | {tiny_shapes[name][0]:>4}")  # fmt: skip
+    print(
+        f"{name:6} {k:>3} {s:>2} | {f'{h}x{w}':>9} {f'{pz}x{pz}':>9} | {f'{hx}x{wx}':>9}"
+        f" {f'{px}x{px}':>9} | {c:>5} {pc:>5} | {tiny_shapes[name][0]:>4}"
+    )
 
 # %%
 for name, (_, _, pz, px, pc) in PAPER.items():
@@ -157,12 +167,13 @@ print("ok: the tiny preset has the same sizes, only fewer channels")
 # (output channels) × (input channels each filter sees). With 2 groups, a filter of conv2 sees
 # only 96/2 = 48 of conv1's channels:
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 for block in ("conv1", "conv2", "conv3", "conv4", "conv5"):
     conv = getattr(phi, block)[0]
-    print(f"{block}: weight {tuple(conv.weight.shape)}  groups={conv.groups}"
-          f"  -> channel map {conv.out_channels}x{conv.in_channels // conv.groups}")  # fmt: skip
+    print(
+        f"{block}: weight {tuple(conv.weight.shape)}  groups={conv.groups}"
+        f"  -> channel map {conv.out_channels}x{conv.in_channels // conv.groups}"
+    )
 
 # %% [markdown]
 # > A quirk of the printed paper: its last column says ×192, ×192, ×128 for conv3, conv4, conv5.
@@ -180,8 +191,8 @@ for block in ("conv1", "conv2", "conv3", "conv4", "conv5"):
 #
 # We read $k_l$ and $s_l$ from the network's own layers:
 
-# %%
-# NBVAL_CHECK_OUTPUT
+
+# %% tags=["nbval-check-output"]
 def single(v):
     """PyTorch stores conv kernels and strides as pairs, pooling ones as ints."""
     return v[0] if isinstance(v, tuple) else v
@@ -223,15 +234,24 @@ noise = torch.rand(n_images, 3, 255, 255, generator=torch.Generator().manual_see
 noise.requires_grad_(True)
 phi(noise)[:, :, CELL[0], CELL[1]].abs().sum().backward()
 rows, cols = torch.nonzero(noise.grad.abs().sum((0, 1)), as_tuple=True)
-print("gradient is non-zero on rows", rows.min().item(), "..", rows.max().item(),
-      "and columns", cols.min().item(), "..", cols.max().item())  # fmt: skip
+print(
+    "gradient is non-zero on rows",
+    rows.min().item(),
+    "..",
+    rows.max().item(),
+    "and columns",
+    cols.min().item(),
+    "..",
+    cols.max().item(),
+)
 
 # %%
 top, left = STRIDE * CELL[0], STRIDE * CELL[1]
 assert (rows.min().item(), rows.max().item()) == (top, top + RF - 1)
 assert (cols.min().item(), cols.max().item()) == (left, left + RF - 1)
-print(f"ok: the empirical receptive field of cell {CELL} is the {RF} x {RF} square"
-      f" at ({top}, {left})")  # fmt: skip
+print(
+    f"ok: the empirical receptive field of cell {CELL} is the {RF} x {RF} square at ({top}, {left})"
+)
 
 # %% [markdown]
 # Now on a real search image, with the trained (tiny) network. Take the face in the first frame
@@ -366,6 +386,7 @@ print(f"ok: in training mode the same 8-px shift is off by {train_err:.2f} of th
 # Equivariance says one pass over $x$ computes all of them. Count the multiply-adds of each
 # convolution (output values × weights per output value):
 
+
 # %%
 def conv_macs(net: nn.Module, side: int) -> int:
     """Multiply-adds of the convolutions of net for one side x side image (forward hooks)."""
@@ -382,8 +403,7 @@ def conv_macs(net: nn.Module, side: int) -> int:
     return total[0]
 
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 macs_x, macs_z = conv_macs(phi, 255), conv_macs(phi, 127)
 print(f"paper phi on one 255 search image:   {macs_x / 1e9:6.2f} G multiply-adds")
 print(f"paper phi on 289 separate 127 crops: {289 * macs_z / 1e9:6.2f} G multiply-adds")
@@ -439,8 +459,8 @@ plt.show()
 # **What it saves.** Parameters and multiply-adds of each layer of the paper's $\varphi$, as built
 # and as they would be with `groups=1`:
 
-# %%
-# NBVAL_CHECK_OUTPUT
+
+# %% tags=["nbval-check-output"]
 def n_params(m: nn.Module) -> int:
     return sum(p.numel() for p in m.parameters())
 
@@ -457,15 +477,19 @@ for block in ("conv1", "conv2", "conv3", "conv4", "conv5"):
     totals += counts
     print(ROW.format(block, conv.groups, *counts))
 print(ROW.format("total", "", *totals))
-print(f"groups save {1 - totals[0] / totals[1]:.0%} of the parameters"
-      f" and {1 - totals[2] / totals[3]:.0%} of the multiply-adds")  # fmt: skip
+print(
+    f"groups save {1 - totals[0] / totals[1]:.0%} of the parameters"
+    f" and {1 - totals[2] / totals[3]:.0%} of the multiply-adds"
+)
 
 # %%
 assert totals[2] == macs_x  # the same count as the hooks of Section 4
 # the rest are the batch norms' gamma and beta, 2 per channel of conv1..conv4
 assert n_params(phi) - totals[0] == 2 * sum(paper_cfg.channels[:4])
-print(f"ok: the paper's phi has {n_params(phi):,} parameters; without groups it would have "
-      f"{n_params(phi) - totals[0] + totals[1]:,}")  # fmt: skip
+print(
+    f"ok: the paper's phi has {n_params(phi):,} parameters; without groups it would have "
+    f"{n_params(phi) - totals[0] + totals[1]:,}"
+)
 
 # %% [markdown]
 # The cost: the two halves only mix in conv3, so half of each grouped layer cannot use features
@@ -484,9 +508,12 @@ print(f"ok: the paper's phi has {n_params(phi):,} parameters; without groups it 
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(12, 4), width_ratios=[1.3, 1, 1])
-for ax, img, title in zip(axes, (draw_context(frame, box, cfg), z_img, x_img),
-                          ("frame 0, box [63, 42, 42, 54]", "exemplar z (127 x 127)",
-                           "search image x (255 x 255)"), strict=True):  # fmt: skip
+for ax, img, title in zip(
+    axes,
+    (draw_context(frame, box, cfg), z_img, x_img),
+    ("frame 0, box [63, 42, 42, 54]", "exemplar z (127 x 127)", "search image x (255 x 255)"),
+    strict=True,
+):
     ax.imshow(img)
     ax.set_title(title)
     ax.axis("off")
@@ -505,6 +532,7 @@ pick1 = conv1_z.flatten(1).std(1).argsort(descending=True)[:4].tolist()
 pick5 = phi_z.flatten(1).std(1).argsort(descending=True)[:4].tolist()
 print("conv1", tuple(conv1_z.shape), tuple(conv1_x.shape), "channels", pick1)
 print("conv5", tuple(phi_z.shape), tuple(phi_x0.shape), "channels", pick5)
+
 
 # %%
 def colour_range(maps_z, maps_x):
@@ -553,8 +581,9 @@ show_maps(z_img, conv1_z, phi_z, "exemplar z: conv1 (59 x 59) and conv5 = phi(z)
 # In conv1, the flat mean-colour padding gives no response, except along its edge.
 
 # %%
-show_maps(x_img, conv1_x, phi_x0, "search x: conv1 (123 x 123) and conv5 = phi(x) (22 x 22)",
-          window=True)  # fmt: skip
+show_maps(
+    x_img, conv1_x, phi_x0, "search x: conv1 (123 x 123) and conv5 = phi(x) (22 x 22)", window=True
+)
 
 # %% [markdown]
 # $z$ is (up to resampling) the centre 127 px of $x$, which starts at pixel 64 = 8·8. By

@@ -47,7 +47,8 @@ from siamfc_edu.data.real import real_set_files
 from siamfc_edu.head import CorrelationHead, cross_correlation
 from siamfc_edu.losses import labels_for, logistic_loss
 from siamfc_edu.model import build_model, default_weights, load_weights
-from siamfc_edu.tracker import crops_to_tensor, upsample
+from siamfc_edu.runtime import crops_to_tensor
+from siamfc_edu.tracker import upsample
 from siamfc_edu.viz import draw_context, draw_score_map
 
 QUICK = quick_mode()
@@ -78,8 +79,7 @@ print("quick mode:", QUICK)
 # (The paper writes $*$ and calls it cross-correlation: the exemplar is **not** flipped. That is
 # exactly what deep-learning libraries call a "convolution", `torch.nn.functional.conv2d`.)
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 cfg = get_preset("tiny")
 print("score map side from the embeddings:", 22 - 6 + 1)
 print("score map side from the images:    ", (cfg.instance_size - cfg.exemplar_size) // 8 + 1)
@@ -94,17 +94,18 @@ print("ok: 6x6 over 22x22 gives the paper's 17x17 map")
 # $(6 - 3 + 1)^2 = 16$ positions, so a 4×4 score map. The library does it with
 # `cross_correlation` on tensors shaped (batch, channels, height, width).
 
-# %%
-# NBVAL_CHECK_OUTPUT
-z1 = np.array([[0, 1, 0],
-               [1, 2, 1],
-               [0, 1, 0]])  # fmt: skip
-x1 = np.array([[0, 0, 1, 0, 0, 0],
-               [0, 0, 0, 0, 1, 0],
-               [0, 0, 1, 0, 0, 0],
-               [0, 1, 2, 1, 0, 0],
-               [0, 0, 1, 0, 0, 1],
-               [1, 0, 0, 0, 0, 1]])  # fmt: skip
+# %% tags=["nbval-check-output"]
+z1 = np.array([[0, 1, 0], [1, 2, 1], [0, 1, 0]])
+x1 = np.array(
+    [
+        [0, 0, 1, 0, 0, 0],
+        [0, 0, 0, 0, 1, 0],
+        [0, 0, 1, 0, 0, 0],
+        [0, 1, 2, 1, 0, 0],
+        [0, 0, 1, 0, 0, 1],
+        [1, 0, 0, 0, 0, 1],
+    ]
+)
 score1 = cross_correlation(torch.tensor(z1[None, None]), torch.tensor(x1[None, None]))[0, 0]
 print(score1.numpy())
 
@@ -112,8 +113,7 @@ print(score1.numpy())
 # One position by hand: the peak. Every term of the sum is written out, so you can check it
 # against the figure below.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 r, c = np.unravel_index(score1.argmax().item(), score1.shape)
 window = x1[r : r + 3, c : c + 3]
 terms = " + ".join(f"{a}*{b}" for a, b in zip(z1.ravel(), window.ravel(), strict=True) if a * b)
@@ -136,8 +136,9 @@ def show_numbers(ax, a, title, box=None, cmap="Blues"):
     for (i, j), v in np.ndenumerate(a):
         ax.text(j, i, f"{v:g}", ha="center", va="center", fontsize=11, path_effects=outline)
     if box is not None:
-        ax.add_patch(Rectangle((box[1] - 0.5, box[0] - 0.5), box[2], box[2],
-                               fill=False, ec="red", lw=3))  # fmt: skip
+        ax.add_patch(
+            Rectangle((box[1] - 0.5, box[0] - 0.5), box[2], box[2], fill=False, ec="red", lw=3)
+        )
     ax.set_title(title)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -146,8 +147,13 @@ def show_numbers(ax, a, title, box=None, cmap="Blues"):
 fig, axes = plt.subplots(1, 3, figsize=(11, 3.8), gridspec_kw={"width_ratios": [3, 6, 4]})
 show_numbers(axes[0], z1, "exemplar $\\varphi(z)$, 3x3")
 show_numbers(axes[1], x1, "search $\\varphi(x)$, 6x6", box=(r, c, 3))
-show_numbers(axes[2], score1.numpy(), "score map $\\varphi(z)\\star\\varphi(x)$, 4x4",
-             box=(r, c, 1), cmap="viridis")  # fmt: skip
+show_numbers(
+    axes[2],
+    score1.numpy(),
+    "score map $\\varphi(z)\\star\\varphi(x)$, 4x4",
+    box=(r, c, 1),
+    cmap="viridis",
+)
 fig.tight_layout()
 plt.show()
 
@@ -168,8 +174,7 @@ plt.show()
 # by channel, then add the $C$ maps. Here $C = 2$: channel 0 is the blob above, channel 1 a
 # vertical edge detector over random values in $\{-1, 0, 1\}$.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 z2 = np.stack([z1, np.array([[1, 0, -1]] * 3)])  # (C=2, 3, 3)
 x2 = np.stack([x1, rng.integers(-1, 2, size=(6, 6))])  # (C=2, 6, 6)
 zt, xt = torch.tensor(z2[None]), torch.tensor(x2[None])
@@ -186,8 +191,13 @@ for k in range(2):
     show_numbers(axes[k, 0], z2[k], f"$\\varphi(z)$, channel {k}", cmap="coolwarm")
     show_numbers(axes[k, 1], x2[k], f"$\\varphi(x)$, channel {k}", box=(r, c, 3), cmap="coolwarm")
     show_numbers(axes[k, 2], per_channel[k].numpy(), f"channel {k} alone", cmap="viridis")
-show_numbers(axes[0, 3], score2.numpy(), "sum over channels\n= $\\varphi(z)\\star\\varphi(x)$",
-             box=(r, c, 1), cmap="viridis")  # fmt: skip
+show_numbers(
+    axes[0, 3],
+    score2.numpy(),
+    "sum over channels\n= $\\varphi(z)\\star\\varphi(x)$",
+    box=(r, c, 1),
+    cmap="viridis",
+)
 axes[1, 3].set_visible(False)
 fig.tight_layout()
 plt.show()
@@ -231,8 +241,7 @@ def loop_correlation(z, x):
     return out
 
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 B = 4
 z_feat = torch.randn(B, 256, 6, 6, dtype=torch.float64)
 x_feat = torch.randn(B, 256, 22, 22, dtype=torch.float64)
@@ -247,8 +256,7 @@ print("ok: the grouped convolution equals the loop to 1e-5 (float64)")
 # In float32, the precision the network runs in, the sums of $256 \cdot 36 = 9216$ products
 # carry rounding: the two agree to about $10^{-6}$ of the map's size, not to the last digit.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 fast32 = cross_correlation(z_feat.float(), x_feat.float()).double()
 relative = ((fast32 - slow).abs().max() / slow.abs().max()).item()
 assert relative < 1e-5
@@ -258,8 +266,7 @@ print("ok: in float32 the difference is below 1e-5 of the largest score")
 # **The scale pyramid.** One exemplar against three search images must give the same maps as
 # pairing three copies of that exemplar with them (the grouped path), and as the loop.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 one_z = z_feat[:1]  # a single exemplar, (1, 256, 6, 6)
 pyramid = x_feat[:3]  # three search images, as for 3 scales
 shared = cross_correlation(one_z, pyramid)  # conv2d(x, z)
@@ -322,9 +329,12 @@ z_img = exemplar_crop(frames[0], box0, cfg)
 x_img = search_crop(frames[30], box0, cfg)
 
 fig, axes = plt.subplots(1, 4, figsize=(14, 3.6))
-panels = [(draw_context(frames[0], box0, cfg), "frame 0: face (green), z's square (yellow)"),
-          (z_img, "exemplar z (127x127)"), (frames[30], "frame 30"),
-          (x_img, "search image x (255x255), frame 30")]  # fmt: skip
+panels = [
+    (draw_context(frames[0], box0, cfg), "frame 0: face (green), z's square (yellow)"),
+    (z_img, "exemplar z (127x127)"),
+    (frames[30], "frame 30"),
+    (x_img, "search image x (255x255), frame 30"),
+]
 for ax, (image, title) in zip(axes, panels, strict=True):
     ax.imshow(image)
     ax.set_title(title, fontsize=10)
@@ -332,8 +342,7 @@ for ax, (image, title) in zip(axes, panels, strict=True):
 fig.tight_layout()
 plt.show()
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 z = crops_to_tensor([z_img], "cpu")
 x = crops_to_tensor([x_img], "cpu")
 with torch.no_grad():
@@ -382,14 +391,23 @@ print("ok: raw scores are in the thousands, the network's scores are a few units
 # %%
 y = labels_for(cfg).flatten()  # +1 near the centre, -1 elsewhere (notebook 03)
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
-for ax, v, name in ((axes[0], score.flatten(), "0.001 * raw + b"),
-                    (axes[1], (raw + bias).flatten(), "raw + b")):  # fmt: skip
+for ax, v, name in (
+    (axes[0], score.flatten(), "0.001 * raw + b"),
+    (axes[1], (raw + bias).flatten(), "raw + b"),
+):
     t = torch.linspace(1.3 * v.min().item(), 1.3 * v.max().item(), 400)
     ax.plot(t, torch.sigmoid(t), color="gray", label="$\\sigma(v)$")
     for label, color in ((-1, "tab:blue"), (1, "tab:orange")):
         cells = v[y == label]
-        ax.plot(cells, torch.sigmoid(cells), "o", ms=4, alpha=0.5, color=color,
-                label=f"cells with y = {label:+d}")  # fmt: skip
+        ax.plot(
+            cells,
+            torch.sigmoid(cells),
+            "o",
+            ms=4,
+            alpha=0.5,
+            color=color,
+            label=f"cells with y = {label:+d}",
+        )
     saturated = (v.abs() > 6.9).sum().item()  # sigma(v) within 0.001 of 0 or 1
     ax.set_title(f"v = {name}: {saturated} of {v.numel()} cells saturated", fontsize=10)
     ax.set_xlabel("score v")
@@ -454,8 +472,18 @@ centres = 63 + 8 * np.arange(17)
 grid_r, grid_c = np.meshgrid(centres, centres)
 ax.plot(grid_c, grid_r, ".", color="yellow", ms=3)
 for i, color in ((0, "cyan"), (16, "red")):  # the first and the last cell
-    ax.add_patch(Rectangle((8 * i - 0.5, 8 * i - 0.5), 127, 127, fill=False, ec=color, lw=2,
-                           ls="--", label=f"window of cell ({i}, {i})"))  # fmt: skip
+    ax.add_patch(
+        Rectangle(
+            (8 * i - 0.5, 8 * i - 0.5),
+            127,
+            127,
+            fill=False,
+            ec=color,
+            lw=2,
+            ls="--",
+            label=f"window of cell ({i}, {i})",
+        )
+    )
     ax.plot(63 + 8 * i, 63 + 8 * i, "o", color=color, ms=8)
 ax.plot(127, 127, "+", color="white", ms=14, mew=2, label="centre cell (8, 8) = pixel 127")
 ax.add_patch(Rectangle((58.5, 58.5), 136, 136, fill=False, ec="white", lw=1, label="map covers"))
@@ -468,8 +496,7 @@ plt.show()
 # 8 pixels off the top and left of $x$. If one cell is 8 pixels, the new map must be the old one
 # without its first row and column.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 with torch.no_grad():
     shifted = model(z, x[:, :, 8:, 8:])  # a 247 x 247 search image
 print("map of the cut search image:", tuple(shifted.shape))
@@ -529,11 +556,11 @@ def plot_maps(score_map, crop, face, title):
 
 
 face30 = to_crop(face_boxes[30])
-plot_maps(score[0, 0].numpy(), x_img, face30,
-          "frame 30: peak (white +) and the hand-drawn face (green)")  # fmt: skip
+plot_maps(
+    score[0, 0].numpy(), x_img, face30, "frame 30: peak (white +) and the hand-drawn face (green)"
+)
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 off = peak_offset(score[0, 0].numpy())
 face_off = face30[:2] - 127
 print("peak cell (row, col):", tuple(int(v) for v in 8 + off[::-1] // 8))
@@ -547,8 +574,7 @@ print(f"ok: the peak is within R = {cfg.r_pos} px of the face's centre (the posi
 # A harder case: by frame 85 the man has leaned about 24 frame pixels to the left, about 32 crop
 # pixels, 4 cells. The search crop is still cut around the frame-0 box.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 x85_img = search_crop(frames[85], box0, cfg)
 with torch.no_grad():
     score85 = model(z, crops_to_tensor([x85_img], "cpu"))[0, 0].numpy()

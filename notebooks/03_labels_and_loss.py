@@ -57,7 +57,7 @@ from siamfc_edu.viz import plot_label_map
 QUICK = quick_mode()
 torch.manual_seed(0)
 rng = np.random.default_rng(0)
-cfg = get_preset()  # SiamFC-3s: the paper's numbers
+cfg = get_preset()  # SiamFC-3s: the authors' code's numbers
 print("quick mode:", QUICK)
 
 # %% [markdown]
@@ -89,12 +89,13 @@ display(Code(inspect.getsource(labels_for), language="python"))
 # `labels_for(cfg)` takes $R$ (`cfg.r_pos`), $k$ (`cfg.total_stride`) and the map side from the
 # preset. The paper's map:
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 labels = labels_for(cfg)
 n_pos, n_neg = int((labels > 0).sum()), int((labels < 0).sum())
-print(f"R = {cfg.r_pos} px, k = {cfg.total_stride} px per cell -> radius "
-      f"{cfg.r_pos / cfg.total_stride:g} cells")
+print(
+    f"R = {cfg.r_pos} px, k = {cfg.total_stride} px per cell -> radius "
+    f"{cfg.r_pos / cfg.total_stride:g} cells"
+)
 print(f"label map {tuple(labels.shape)}: {n_pos} positives (+), {n_neg} negatives (.)")
 for row in labels:
     print(" ".join("+" if y > 0 else "." for y in row))
@@ -185,14 +186,20 @@ display(Code(inspect.getsource(label_offset), language="python"))
 # A large shift first, so that it shows: the window moves 24 px right and 16 px up, so the face
 # lands 3 cells left of and 2 cells below the centre.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 shift = (24, -16)
 offset = label_offset(shift, cfg)
 shifted = labels_for(cfg, offset)
-print("shift", shift, "px -> offset", offset, "cells;",
-      int((shifted > 0).sum()), "positives, centred on cell (row, col) =",
-      (8 + int(offset[1]), 8 + int(offset[0])))
+print(
+    "shift",
+    shift,
+    "px -> offset",
+    offset,
+    "cells;",
+    int((shifted > 0).sum()),
+    "positives, centred on cell (row, col) =",
+    (8 + int(offset[1]), 8 + int(offset[0])),
+)
 assert offset == (-3.0, 2.0) and shifted[10, 5] == 1 and shifted[8, 8] == -1
 assert torch.equal(shifted, logistic_labels(17, 2.0, offset))  # labels_for is logistic_labels
 print("ok: the disc moved to row 10, column 5")
@@ -202,8 +209,7 @@ print("ok: the disc moved to row 10, column 5")
 # a cell centre: it holds 10 to 14 cells depending on the shift. Over all $9 \times 9$ shifts the
 # sampler can draw:
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 counts = Counter(
     int((labels_for(cfg, label_offset((sx, sy), cfg)) > 0).sum())
     for sx in range(-4, 5)
@@ -217,12 +223,16 @@ assert sum(counts.values()) == 81 and min(counts) == 10 and max(counts) == 14
 x_shifted = search_crop(frames[0], face, cfg, shift=shift)
 half = label_offset((4, 2), cfg)
 fig, axes = plt.subplots(1, 3, figsize=(12, 4.2))
-draw_cells(axes[0], x_shifted, shifted, offset,
-           title=f"x cut with shift {shift} px: the face moved")
+draw_cells(
+    axes[0], x_shifted, shifted, offset, title=f"x cut with shift {shift} px: the face moved"
+)
 draw_labels(axes[1], shifted, offset, title=f"labels_for(cfg, offset={offset})")
-draw_labels(axes[2], labels_for(cfg, half), half,
-            title=f"shift (4, 2) px, offset {half}: "
-                  f"{int((labels_for(cfg, half) > 0).sum())} positives")
+draw_labels(
+    axes[2],
+    labels_for(cfg, half),
+    half,
+    title=f"shift (4, 2) px, offset {half}: {int((labels_for(cfg, half) > 0).sum())} positives",
+)
 plt.tight_layout()
 plt.show()
 
@@ -233,8 +243,8 @@ plt.show()
 # %% [markdown]
 # ## 3. The logistic loss
 #
-# For one cell with score $v \in \mathbb{R}$ and label $y \in \{+1, -1\}$ the paper uses the
-# logistic loss
+# For one cell with score $v \in \mathbb{R}$ and label $y \in \{+1, -1\}$ the paper (§2.2) uses
+# the logistic loss
 #
 # $$ \ell(y, v) = \log\left(1 + e^{-yv}\right). $$
 #
@@ -255,11 +265,10 @@ n_maps = 64 if QUICK else 1024
 scores = torch.randn(n_maps, 1, 17, 17) * 3  # B x 1 x 17 x 17, like the network's output
 y = labels.expand_as(scores)
 
-seed_formula = torch.log(1 + torch.exp(-y * scores))  # l(y, v), cell by cell
+l_literal = torch.log(1 + torch.exp(-y * scores))  # l(y, v), cell by cell
 bce = F.binary_cross_entropy_with_logits(scores, (y + 1) / 2, reduction="none")
 print(f"{n_maps} maps, scores in [{scores.min():.1f}, {scores.max():.1f}]")
-print(f"largest |l - bce| over {seed_formula.numel()} cells: "
-      f"{(seed_formula - bce).abs().max():.1e}")
+print(f"largest |l - bce| over {l_literal.numel()} cells: {(l_literal - bce).abs().max():.1e}")
 
 # %% [markdown]
 # The differences are float32 rounding (7 significant digits), so we compare to $10^{-6}$, in
@@ -267,12 +276,14 @@ print(f"largest |l - bce| over {seed_formula.numel()} cells: "
 # default `reduction="mean"`:
 
 # %%
-assert torch.allclose(seed_formula, bce, rtol=1e-6, atol=1e-6)
-L_plain = seed_formula.mean(dim=(-2, -1)).mean()  # (1/|D|) sum_u l, averaged over the batch
+assert torch.allclose(l_literal, bce, rtol=1e-6, atol=1e-6)
+L_plain = l_literal.mean(dim=(-2, -1)).mean()  # (1/|D|) sum_u l, averaged over the batch
 L_bce = F.binary_cross_entropy_with_logits(scores, (y + 1) / 2)
 assert torch.allclose(L_plain, L_bce, rtol=1e-6, atol=1e-6)
-print(f"ok: l(y, v) = BCE with logits and targets (y+1)/2, cell by cell and as a mean "
-      f"(L = {float(L_plain):.4f})")
+print(
+    f"ok: l(y, v) = BCE with logits and targets (y+1)/2, cell by cell and as a mean "
+    f"(L = {float(L_plain):.4f})"
+)
 
 # %% [markdown]
 # ## 4. 13 positives against 276 negatives: balancing the classes
@@ -295,8 +306,7 @@ print(f"ok: l(y, v) = BCE with logits and targets (y+1)/2, cell by cell and as a
 # %%
 display(Code(inspect.getsource(balanced_weights), language="python"))
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 w = balanced_weights(labels)
 w_pos, w_neg = w[labels > 0], w[labels < 0]
 print(f"positive cells: weight 1/(2*{n_pos}) = {float(w_pos[0]):.6f}, sum {float(w_pos.sum()):.4f}")
@@ -344,16 +354,19 @@ plt.show()
 display(Code(inspect.getsource(logistic_loss), language="python"))
 
 # %% [markdown]
-# Check it twice on the random maps of section 3: against the seed's formula weighted by hand,
+# Check it twice on the random maps of section 3: against the paper's formula weighted by hand,
 # and against PyTorch's cross-entropy given the weights (`reduction="sum"` adds the weighted
 # cells, then we divide by the number of maps).
 
 # %%
 L_lib = logistic_loss(scores, labels)
-L_by_hand = (balanced_weights(y) * seed_formula).sum(dim=(-2, -1)).mean()
-L_bce_weighted = F.binary_cross_entropy_with_logits(
-    scores, (y + 1) / 2, weight=balanced_weights(y), reduction="sum"
-) / n_maps
+L_by_hand = (balanced_weights(y) * l_literal).sum(dim=(-2, -1)).mean()
+L_bce_weighted = (
+    F.binary_cross_entropy_with_logits(
+        scores, (y + 1) / 2, weight=balanced_weights(y), reduction="sum"
+    )
+    / n_maps
+)
 assert torch.allclose(L_lib, L_by_hand, rtol=1e-6, atol=1e-6)
 assert torch.allclose(L_lib, L_bce_weighted, rtol=1e-6, atol=1e-6)
 print(f"ok: logistic_loss = sum_u w[u] l(y[u], v[u]) = weighted BCE  (L = {float(L_lib):.4f})")
@@ -381,17 +394,30 @@ ax.plot(a, plain, label="plain mean (1/|D|) sum l")
 ax.plot(a, balanced, label="balanced: logistic_loss")
 ax.plot(best_plain, plain.min(), "o", color="C0")
 ax.plot(best_bal, balanced.min(), "o", color="C1")
-ax.annotate(f"best a = {best_plain:.2f}, L = {plain.min():.2f}", (best_plain, plain.min()),
-            xytext=(-2, 2.5), arrowprops={"arrowstyle": "->"})
-ax.annotate(f"best a = 0, L = log 2 = {balanced.min():.3f}", (best_bal, balanced.min()),
-            xytext=(1.5, 1.5), arrowprops={"arrowstyle": "->"})
-ax.set(xlabel="constant score a on every cell", ylabel="loss of the map", ylim=(0, 5),
-       title="A constant score map: the plain mean rewards 'background everywhere'")
+ax.annotate(
+    f"best a = {best_plain:.2f}, L = {plain.min():.2f}",
+    (best_plain, plain.min()),
+    xytext=(-2, 2.5),
+    arrowprops={"arrowstyle": "->"},
+)
+ax.annotate(
+    f"best a = 0, L = log 2 = {balanced.min():.3f}",
+    (best_bal, balanced.min()),
+    xytext=(1.5, 1.5),
+    arrowprops={"arrowstyle": "->"},
+)
+ax.set(
+    xlabel="constant score a on every cell",
+    ylabel="loss of the map",
+    ylim=(0, 5),
+    title="A constant score map: the plain mean rewards 'background everywhere'",
+)
 ax.legend()
 plt.tight_layout()
 plt.show()
-print(f"ok: best constant {float(best_plain):.2f} (plain mean), "
-      f"{abs(float(best_bal)):.2f} (balanced)")
+print(
+    f"ok: best constant {float(best_plain):.2f} (plain mean), {abs(float(best_bal)):.2f} (balanced)"
+)
 
 # %% [markdown]
 # ## 5. Numerical stability: why `softplus`
@@ -408,8 +434,7 @@ print(f"ok: best constant {float(best_plain):.2f} (plain mean), "
 # the loss is $|v|$ plus a vanishing term, exactly. PyTorch's `F.softplus(a)` $= \log(1+e^a)$ is
 # computed this way, and `logistic_loss` calls it with $a = -yv$. Here are both, with $y = +1$:
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 v_test = torch.tensor([-1e4, -100.0, -20.0, -1.0, 0.0, 1.0, 20.0, 1e4])
 y_test = torch.ones_like(v_test)
 
@@ -420,12 +445,16 @@ v_safe = v_test.clone().requires_grad_()
 safe = F.softplus(-y_test * v_safe)  # what logistic_loss computes per cell
 safe.sum().backward()
 
-print(f"{'v':>8} | {'naive l':>9} {'naive dl/dv':>11} | {'softplus l':>10} {'dl/dv':>10}"
-      f" | {'exact l':>9}")
+print(
+    f"{'v':>8} | {'naive l':>9} {'naive dl/dv':>11} | {'softplus l':>10} {'dl/dv':>10}"
+    f" | {'exact l':>9}"
+)
 for i, v in enumerate(v_test.tolist()):
     exact = max(-v, 0.0) + math.log1p(math.exp(-abs(v)))  # float64, the identity above
-    print(f"{v:8g} | {naive[i].item():9.4g} {v_naive.grad[i].item():11.4g} | "
-          f"{safe[i].item():10.4g} {v_safe.grad[i].item():10.4g} | {exact:9.4g}")
+    print(
+        f"{v:8g} | {naive[i].item():9.4g} {v_naive.grad[i].item():11.4g} | "
+        f"{safe[i].item():10.4g} {v_safe.grad[i].item():10.4g} | {exact:9.4g}"
+    )
 
 # %% [markdown]
 # The naive column gives `inf` and `nan` for the confidently wrong scores, and 0 at $v = 20$
@@ -445,9 +474,11 @@ for name, sign in [("every cell wrong", -1.0), ("every cell right", +1.0)]:
     v_naive_map = v_map.detach().clone().requires_grad_()
     L_naive = (balanced_weights(labels) * torch.log(1 + torch.exp(-labels * v_naive_map))).sum()
     L_naive.backward()
-    print(f"{name}: logistic_loss = {L.item():g}, gradient finite: "
-          f"{bool(torch.isfinite(v_map.grad).all())} | naive loss = {L_naive.item():g}, "
-          f"naive gradient has nan: {bool(torch.isnan(v_naive_map.grad).any())}")
+    print(
+        f"{name}: logistic_loss = {L.item():g}, gradient finite: "
+        f"{bool(torch.isfinite(v_map.grad).all())} | naive loss = {L_naive.item():g}, "
+        f"naive gradient has nan: {bool(torch.isnan(v_naive_map.grad).any())}"
+    )
     if sign < 0:
         assert L.item() == big  # = |v|: each class contributes 1/2 * 1e4
         # dL/dv[u] = -y[u] w[u]: each wrong cell is pushed back with its weight, no more
@@ -483,8 +514,13 @@ axes[0].semilogy(vv, safe_line.detach(), lw=4, alpha=0.4, label="softplus(-yv) (
 axes[0].semilogy(vv, finite_positive(naive_line), "k", lw=1, label="log(1 + exp(-yv)) (naive)")
 axes[0].set(xlabel="score v (label y = +1)", ylabel="loss l(+1, v)")
 axes[1].plot(vv, g_safe, lw=4, alpha=0.4, label="softplus")
-axes[1].plot(vv, torch.where(torch.isfinite(g_naive), g_naive, float("nan")), "k", lw=1,
-             label="naive (nan not drawn)")
+axes[1].plot(
+    vv,
+    torch.where(torch.isfinite(g_naive), g_naive, float("nan")),
+    "k",
+    lw=1,
+    label="naive (nan not drawn)",
+)
 axes[1].set(xlabel="score v (label y = +1)", ylabel="dl/dv", ylim=(-1.1, 0.1))
 for ax in axes:
     ax.axvline(-88.72, color="r", ls=":", lw=1)
@@ -537,8 +573,7 @@ assert maps["centre + distractor"].argmax() == 8 * 17 + 8  # the target still wi
 # Their losses, balanced (`logistic_loss`) and, for comparison, the plain mean of the unweighted
 # formula:
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 losses, grads = {}, {}
 for name, m in maps.items():
     v_map = m[None, None].clone().requires_grad_()
@@ -550,8 +585,13 @@ for name, m in maps.items():
 
 # %%
 order = sorted(losses, key=losses.get)
-assert order == ["peak at the centre", "centre + distractor", "flat (all zeros)",
-                 "peak off-centre", "inverted"], order
+assert order == [
+    "peak at the centre",
+    "centre + distractor",
+    "flat (all zeros)",
+    "peak off-centre",
+    "inverted",
+], order
 assert math.isclose(losses["flat (all zeros)"], math.log(2), rel_tol=1e-6)
 print("ok: centre < distractor < flat (log 2) < off-centre < inverted")
 
@@ -604,8 +644,7 @@ plt.show()
 # And confidence: multiplying a map by $\alpha > 0$ keeps the argmax but not the loss. A right map
 # gets cheaper as it gets more confident, a wrong one dearer, about linearly:
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 print(f"{'alpha':>5} | {'alpha * centre peak':>19} | {'alpha * inverted':>16}")
 for alpha in [0.5, 1, 2, 4, 8]:
     right = logistic_loss(alpha * maps["peak at the centre"][None], labels).item()
@@ -620,7 +659,9 @@ for alpha in [0.5, 1, 2, 4, 8]:
 # %% [markdown]
 # ## Explore: radius and stride
 # Move $R$ (in search-image pixels) and the stride $k$: the label map (left) and the balance
-# weights (right) are redrawn. Only $R/k$, the radius in cells, matters: $R = 32$ with $k = 16$
+# weights (right, with a colour bar of their values) are redrawn, and the table under them gives
+# each class's cells, its weight per cell and its sum: $\tfrac12$ for each class, however few
+# its cells. Only $R/k$, the radius in cells, matters: $R = 32$ with $k = 16$
 # gives the same 13 positives as the paper's $R = 16$, $k = 8$. (The still figures above show the
 # paper's setting.)
 

@@ -72,7 +72,7 @@ n_plans = 300 if QUICK else 1500  # footage draws for the motion-check statistic
 n_mix = 2000 if QUICK else 20000  # pairs counted in the source mix
 torch.manual_seed(0)
 rng = np.random.default_rng(0)
-cfg = get_preset()  # SiamFC-3s: the paper's numbers (the tiny preset crops the same way)
+cfg = get_preset()  # SiamFC-3s: the authors' code's numbers (the tiny preset crops the same way)
 print("quick mode:", QUICK)
 
 # %% [markdown]
@@ -95,8 +95,8 @@ root = make_dataset(tmp / "generated", videos=3, seed=0, eval_videos=0, frames_p
 # annotations under `Annotations/`, at the same relative path. The training videos sit one level
 # deeper, in groups of 1,000 (`ILSVRC2015_VID_train_0000`), as in the real data set.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+
+# %% tags=["nbval-check-output"]
 def show_tree(folder, keep=2, indent=""):
     """Print a folder tree, keeping the first `keep` entries of every folder."""
     entries = sorted(folder.iterdir())
@@ -115,8 +115,7 @@ show_tree(root / "ILSVRC2015")
 # video), a class `name`, a `bndbox` whose `xmin..xmax` are *inclusive* pixel indices, and an
 # `occluded` flag. Here is frame 0 of the first video:
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 xml_files = sorted((root / "ILSVRC2015" / "Annotations" / "VID" / "train").rglob("*.xml"))
 print(xml_files[0].relative_to(root))
 print(xml_files[0].read_text())
@@ -127,8 +126,7 @@ print(xml_files[0].read_text())
 # object is not annotated. It also applies the authors' curation rule (`authors_box_filter`):
 # boxes that are tiny, huge or very thin are marked absent, so that no pair is ever cut from them.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 sequences = read_vid(root, "train")
 print(f"{'sequence':<30} frames  present  attributes")
 for seq in sequences:
@@ -188,6 +186,7 @@ for fn in (context_size, exemplar_side, search_side):
 # We pick, among the videos without occluders, the annotated frame whose exemplar square sticks
 # out of the frame the most, so that the padding shows, and compute its numbers by hand:
 
+
 # %%
 def outside(seq, t):
     """How far (frame px) the exemplar square of frame t sticks out of the 320 x 240 frame."""
@@ -203,8 +202,7 @@ seq, t = max(candidates, key=lambda st: outside(*st))
 frame, box = read_image(seq.frames[t]), seq.boxes[t]
 print(f"{seq.name}, frame {t}: box {box}, exemplar square {outside(seq, t):.1f} px outside")
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 w, h = box[2], box[3]
 p = (w + h) / 2
 s_z = np.sqrt((w + p) * (h + p))
@@ -212,8 +210,10 @@ s_x = s_z * 255 / 127
 print(f"w = {w:g}, h = {h:g}: p = (w + h)/2 = {p:g}")
 print(f"s_z = sqrt((w + p)(h + p)) = sqrt({w + p:g} * {h + p:g}) = {s_z:.2f} frame px -> 127 px")
 print(f"s_x = s_z * 255/127 = {s_x:.2f} frame px -> 255 px")
-print(f"scale 127/s_z = {127 / s_z:.4f}: the box becomes {w * 127 / s_z:.1f} x {h * 127 / s_z:.1f}"
-      " px in z and in x")
+print(
+    f"scale 127/s_z = {127 / s_z:.4f}: the box becomes {w * 127 / s_z:.1f} x {h * 127 / s_z:.1f}"
+    " px in z and in x"
+)
 
 # %%
 p_paper = (w + h) / 4
@@ -235,8 +235,9 @@ z_img = exemplar_crop(frame, box, cfg)
 x_img = search_crop(frame, box, cfg)
 mean = frame.reshape(-1, 3).mean(axis=0)
 border = int(np.ceil(s_x / 2))  # enough canvas for the search square, wherever the box is
-canvas = cv2.copyMakeBorder(frame, border, border, border, border, cv2.BORDER_CONSTANT,
-                            value=mean.tolist())  # fmt: skip
+canvas = cv2.copyMakeBorder(
+    frame, border, border, border, border, cv2.BORDER_CONSTANT, value=mean.tolist()
+)
 drawn = viz.draw_context(canvas, box + [border, border, 0, 0], cfg)
 cx, cy = box[0] + (w - 1) / 2 + border, box[1] + (h - 1) / 2 + border  # the box centre
 left, top = int(min(border, cx - s_x / 2)) - 8, int(min(border, cy - s_x / 2)) - 8
@@ -245,12 +246,20 @@ bottom = int(max(border + frame.shape[0], cy + s_x / 2)) + 8
 
 fig, axes = plt.subplots(1, 3, figsize=(14, 4.6), gridspec_kw={"width_ratios": [1.6, 1, 1]})
 axes[0].imshow(drawn[top:bottom, left:right])
-axes[0].add_patch(Rectangle((border - left - 0.5, border - top - 0.5), *frame.shape[1::-1],
-                            fill=False, ec="w", ls="--"))  # fmt: skip
-axes[0].set_title(f"frame {t} on its mean colour: s_z = {s_z:.0f}, s_x = {s_x:.0f} px",
-                  fontsize=10)
-axes[1].imshow(viz.draw_box(z_img, [(127 - w * 127 / s_z) / 2, (127 - h * 127 / s_z) / 2,
-                                    w * 127 / s_z, h * 127 / s_z], viz.TRUTH_COLOR, 1))  # fmt: skip
+axes[0].add_patch(
+    Rectangle(
+        (border - left - 0.5, border - top - 0.5), *frame.shape[1::-1], fill=False, ec="w", ls="--"
+    )
+)
+axes[0].set_title(f"frame {t} on its mean colour: s_z = {s_z:.0f}, s_x = {s_x:.0f} px", fontsize=10)
+axes[1].imshow(
+    viz.draw_box(
+        z_img,
+        [(127 - w * 127 / s_z) / 2, (127 - h * 127 / s_z) / 2, w * 127 / s_z, h * 127 / s_z],
+        viz.TRUTH_COLOR,
+        1,
+    )
+)
 axes[1].set_title(f"exemplar z {z_img.shape[:2]}")
 axes[2].imshow(x_img)
 axes[2].set_title(f"search image x {x_img.shape[:2]}")
@@ -264,8 +273,7 @@ plt.show()
 # draw a strong, artificial edge around every target near a border; the mean colour is as bland as
 # a constant can be. Let us check that the padded pixels are the frame's mean, rounded:
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 print("mean RGB of the frame:", mean.round(1), "-> padding", mean.round().astype(int))
 print("corner pixels of x:", x_img[0, 0], x_img[-1, -1], "| first pixel of z:", z_img[64, 0])
 assert z_img.shape == (127, 127, 3) and x_img.shape == (255, 255, 3)
@@ -277,7 +285,8 @@ print("ok: z is 127 x 127, x is 255 x 255, both padded with the frame's mean col
 # ## 3. Pairs at most $T$ frames apart
 #
 # A training pair takes $z$ from one frame of a sequence and $x$ from another frame of the *same*
-# object, at most $T$ frames away: $0 < |t_x - t_z| \le T$, with $T = 100$ in the paper. The
+# object, at most $T$ frames away: $0 < |t_x - t_z| \le T$ (§2.2 of the paper), with $T = 100$ in
+# the authors' code and the presets. The
 # frames are chosen by `sample_frame_pair` (in the module that holds `PairDataset`), a few lines:
 
 # %%
@@ -295,7 +304,7 @@ display(Code(inspect.getsource(pairs_module.sample_frame_pair), language="python
 # *(seed, epoch, i)*, so the same index always gives the same pair, in any DataLoader worker.
 # `frame_gap(i)` tells the gap of pair $i$ without reading any image.
 #
-# Our videos have 30 frames, so with the paper's $T = 100$ the limit never bites: the video's
+# Our videos have 30 frames, so with $T = 100$ the limit never bites: the video's
 # length does. To see it, we also build a data set with $T = 8$ through `cfg.replace`:
 
 # %%
@@ -304,8 +313,10 @@ gaps = {}
 for c in (cfg, cfg_t8):
     dataset = PairDataset(c, sequences, length=n_gaps, seed=0)
     gaps[c.max_frame_gap] = np.array([dataset.frame_gap(i) for i in range(n_gaps)])
-    print(f"T = {c.max_frame_gap:3d}: {n_gaps} pairs, gaps {gaps[c.max_frame_gap].min()}.."
-          f"{gaps[c.max_frame_gap].max()}, mean {gaps[c.max_frame_gap].mean():.1f}")
+    print(
+        f"T = {c.max_frame_gap:3d}: {n_gaps} pairs, gaps {gaps[c.max_frame_gap].min()}.."
+        f"{gaps[c.max_frame_gap].max()}, mean {gaps[c.max_frame_gap].mean():.1f}"
+    )
 for limit, g in gaps.items():
     assert np.all((g >= 1) & (g <= limit)), limit
 assert gaps[8].max() == 8 and gaps[100].max() > 8
@@ -335,8 +346,7 @@ plt.show()
 # ($17 \times 17$). With `augment=False` the target sits exactly at the centre of $x$, and the
 # labels are the centred map of notebook 03. `viz.to_image` turns a tensor back into an image.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 plain = PairDataset(cfg, sequences, length=1000, seed=0, augment=False)
 z, x, labels = plain[0]
 print("z", tuple(z.shape), z.dtype, "| x", tuple(x.shape), "| labels", tuple(labels.shape))
@@ -349,13 +359,16 @@ track = plain.tracks[plan.track]
 z_frame, x_frame = read_image(track.frames[plan.z]), read_image(track.frames[plan.x])
 assert np.array_equal(viz.to_image(z), exemplar_crop(z_frame, track.boxes[plan.z], cfg))
 assert np.array_equal(viz.to_image(x), search_crop(x_frame, track.boxes[plan.x], cfg))
-print(f"ok: pair 0 = {track.name}, frames {track.frame_ids[plan.z]} and "
-      f"{track.frame_ids[plan.x]}: exemplar_crop and search_crop of those frames")
+print(
+    f"ok: pair 0 = {track.name}, frames {track.frame_ids[plan.z]} and "
+    f"{track.frame_ids[plan.x]}: exemplar_crop and search_crop of those frames"
+)
 
 # %% [markdown]
 # The paper's Fig. 2 shows such pairs: an exemplar and a search image from the same video, the
 # missing parts filled with the mean colour. Here are six of ours, each $z$ above its $x$, drawn
 # at the same scale; the green box is the target, the same size in $z$ and in $x$.
+
 
 # %%
 def target_box(side, w, h, s_z):
@@ -370,13 +383,20 @@ for col, i in enumerate([0, 1, 2, 3, 5, 8]):
     plan = plain.plan(i)
     track = plain.tracks[plan.track]
     (wz, hz), (wx, hx) = track.boxes[plan.z][2:], track.boxes[plan.x][2:]
-    axes[0, col].imshow(viz.draw_box(viz.to_image(z), target_box(127, wz, hz, exemplar_side(
-        wz, hz, cfg)), viz.TRUTH_COLOR, 1))  # fmt: skip
-    axes[1, col].imshow(viz.draw_box(viz.to_image(x), target_box(255, wx, hx, exemplar_side(
-        wx, hx, cfg)), viz.TRUTH_COLOR, 1))  # fmt: skip
+    axes[0, col].imshow(
+        viz.draw_box(
+            viz.to_image(z), target_box(127, wz, hz, exemplar_side(wz, hz, cfg)), viz.TRUTH_COLOR, 1
+        )
+    )
+    axes[1, col].imshow(
+        viz.draw_box(
+            viz.to_image(x), target_box(255, wx, hx, exemplar_side(wx, hx, cfg)), viz.TRUTH_COLOR, 1
+        )
+    )
     axes[0, col].set_title(f"pair {i}: z, frame {track.frame_ids[plan.z]}", fontsize=9)
-    axes[1, col].set_title(f"x, frame {track.frame_ids[plan.x]} "
-                           f"(gap {plain.frame_gap(i)})", fontsize=9)  # fmt: skip
+    axes[1, col].set_title(
+        f"x, frame {track.frame_ids[plan.x]} (gap {plain.frame_gap(i)})", fontsize=9
+    )
 for ax in axes.flat:
     ax.axis("off")
 plt.tight_layout()
@@ -408,14 +428,15 @@ plt.show()
 # %%
 display(Code(inspect.getsource(PairDataset.plan), language="python"))
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 augmented = PairDataset(cfg, sequences, length=1000, seed=0)  # augment=True
 for i in range(3):
     a, b = augmented.plan(i), plain.plan(i)
     assert (a.track, a.z, a.x) == (b.track, b.z, b.x)  # augmentation never changes the frames
-    print(f"pair {i}: stretch z {a.z_stretch:.3f}, x {a.x_stretch:.3f} | shift {a.shift} px | "
-          f"colour z {a.z_color.round(1)}, x {a.x_color.round(1)}")
+    print(
+        f"pair {i}: stretch z {a.z_stretch:.3f}, x {a.x_stretch:.3f} | shift {a.shift} px | "
+        f"colour z {a.z_color.round(1)}, x {a.x_color.round(1)}"
+    )
 print("ok: the same index gives the same frames with augment on or off")
 
 # %% [markdown]
@@ -448,10 +469,10 @@ plt.show()
 # by finding the centre $127 \times 127$ of the unshifted $x$ in the shifted one (one call of
 # OpenCV's template matching).
 
-# %%
-# NBVAL_CHECK_OUTPUT
-shifted = PairDataset(cfg, sequences, length=1000, seed=0, max_translate=32, max_stretch=0.0,
-                      color_jitter=False)  # fmt: skip
+# %% tags=["nbval-check-output"]
+shifted = PairDataset(
+    cfg, sequences, length=1000, seed=0, max_translate=32, max_stretch=0.0, color_jitter=False
+)
 k = cfg.total_stride
 shown_pairs = [0, 1, 4]
 for i in shown_pairs:
@@ -460,8 +481,10 @@ for i in shown_pairs:
     labels = shifted[i][2]
     match = cv2.matchTemplate(x1, x0[64:191, 64:191], cv2.TM_SQDIFF)
     found = np.array(cv2.minMaxLoc(match)[2]) - 64  # where the target's window moved to
-    print(f"pair {i}: shift ({sx:3d}, {sy:3d}) px -> target moved {tuple(found.tolist())} px, "
-          f"label disc moved ({-sx / k:+.2f}, {-sy / k:+.2f}) cells")
+    print(
+        f"pair {i}: shift ({sx:3d}, {sy:3d}) px -> target moved {tuple(found.tolist())} px, "
+        f"label disc moved ({-sx / k:+.2f}, {-sy / k:+.2f}) cells"
+    )
     assert np.all(np.abs(found - [-sx, -sy]) <= 1)
     assert torch.equal(labels, labels_for(cfg, (-sx / k, -sy / k)).float())
 print("ok: the target moves by -shift px and the label disc by -shift/8 cells")
@@ -489,8 +512,10 @@ for col, i in enumerate(shown_pairs, start=1):
     shift = shifted.plan(i).shift
     show_labels_on(axes[0, col], viz.to_image(x), labels, f"pair {i}: x shifted by {shift} px")
     axes[1, col].imshow(labels, cmap="viridis")
-    axes[1, col].set_title(f"labels: disc centre at column {8 - shift[0] / k:.1f}, "
-                           f"row {8 - shift[1] / k:.1f}", fontsize=9)  # fmt: skip
+    axes[1, col].set_title(
+        f"labels: disc centre at column {8 - shift[0] / k:.1f}, row {8 - shift[1] / k:.1f}",
+        fontsize=9,
+    )
 for ax in axes[1]:
     ax.plot(8, 8, "r+", ms=12)
     ax.set_xticks([0, 8, 16])
@@ -516,13 +541,15 @@ plt.show()
 # gray levels per channel. Small, on purpose. To look at it alone we build a data set whose only
 # augmentation is the jitter (`max_translate=0`, `max_stretch=0`). The offsets of 1,000 plans:
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 jittered = PairDataset(cfg, sequences, length=1000, seed=0, max_translate=0, max_stretch=0.0)
 offsets = np.array([jittered.plan(i).x_color for i in range(1000)])
 print("standard deviation of the R, G, B offsets:", offsets.std(axis=0).round(2))
-print("correlation of R with G, of R with B:",
-      np.corrcoef(offsets.T)[0, 1].round(3), np.corrcoef(offsets.T)[0, 2].round(3))
+print(
+    "correlation of R with G, of R with B:",
+    np.corrcoef(offsets.T)[0, 1].round(3),
+    np.corrcoef(offsets.T)[0, 2].round(3),
+)
 assert np.allclose(offsets.std(axis=0), 0.1 * 55.46 * 0.58, rtol=0.1)
 assert np.corrcoef(offsets.T)[0, 1] > 0.98  # the channels move together: brightness
 print("ok: about 3.2 gray levels, almost the same on the three channels")
@@ -580,8 +607,10 @@ plt.show()
 # %%
 footage = FootagePairs(cfg, length=n_mix, seed=0)
 for clip in footage.clips:
-    print(f"{clip.name:<18} frames {clip.first}..{clip.first + len(clip.frames) - 1}, "
-          f"{clip.frames.shape[2]} x {clip.frames.shape[1]}")
+    print(
+        f"{clip.name:<18} frames {clip.first}..{clip.first + len(clip.frames) - 1}, "
+        f"{clip.frames.shape[2]} x {clip.frames.shape[1]}"
+    )
 
 # %% [markdown]
 # Random boxes from the first plans (a plan draws everything before any crop is made):
@@ -614,8 +643,7 @@ display(Code(inspect.getsource(measure_motion), language="python"))
 # First, footage of *known* motion: a frame moved by $(5, -3)$ pixels with `np.roll`. Every box
 # the check accepts must land exactly 5 px right and 3 px up.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 true_motion = np.array([5, -3])
 accepted = 0
 for i in range(40):
@@ -666,8 +694,11 @@ for ax in axes[:2]:
 plt.tight_layout()
 plt.show()
 ridge = ncc[20]  # dy = 0
-print("NCC at dy = 0, dx = -12, 4, 20:", ridge[[8, 24, 40]].round(3),
-      f"| the plain argmax says dx, dy = {tuple(best.tolist())}")
+print(
+    "NCC at dy = 0, dx = -12, 4, 20:",
+    ridge[[8, 24, 40]].round(3),
+    f"| the plain argmax says dx, dy = {tuple(best.tolist())}",
+)
 
 # %% [markdown]
 # The peaks repeat every 16 px in both directions, all of them perfect matches (NCC = 1), and the
@@ -679,11 +710,12 @@ print("NCC at dy = 0, dx = -12, 4, 20:", ridge[[8, 24, 40]].round(3),
 # 16 frame pixels puts the centre of the positive disc off by $16 \cdot 255 / s_x$ search-image
 # pixels. For this $40 \times 40$ box:
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 err_px = 16 * cfg.instance_size / search_side(40, 40, cfg)
-print(f"s_x = {search_side(40, 40, cfg):.1f} frame px -> a 16 px error is {err_px:.1f} px in x "
-      f"= {err_px / k:.1f} cells; R = {cfg.r_pos} px")
+print(
+    f"s_x = {search_side(40, 40, cfg):.1f} frame px -> a 16 px error is {err_px:.1f} px in x "
+    f"= {err_px / k:.1f} cells; R = {cfg.r_pos} px"
+)
 assert err_px > cfg.r_pos
 
 # %% [markdown]
@@ -748,16 +780,20 @@ for col, i in enumerate(chosen):
     case = next(c for c, members in cases.items() if i in members)
     bw, bh = p.box[2:]
     s_box = exemplar_side(bw, bh, cfg)
-    axes[0, col].imshow(viz.draw_box(viz.to_image(z), target_box(127, bw, bh, s_box),
-                                     viz.TRUTH_COLOR, 1))  # fmt: skip
+    axes[0, col].imshow(
+        viz.draw_box(viz.to_image(z), target_box(127, bw, bh, s_box), viz.TRUTH_COLOR, 1)
+    )
     axes[0, col].set_title(f"{footage_plain.clips[p.clip].name}, frame {p.z}: z", fontsize=9)
-    axes[1, col].imshow(viz.draw_box(viz.to_image(x), target_box(255, bw, bh, s_box),
-                                     viz.TRUTH_COLOR, 1))  # fmt: skip
+    axes[1, col].imshow(
+        viz.draw_box(viz.to_image(x), target_box(255, bw, bh, s_box), viz.TRUTH_COLOR, 1)
+    )
     moved = np.round(x_box[:2] - p.box[:2]).astype(int)
     detail = f"moved {tuple(moved.tolist())} px" if case == "moved" else f"asked for {p.x}"
-    axes[1, col].set_title(f"{case}: x from frame {x_frame}\n"
-                           + (detail if case != "same frame" else "drawn as same frame"),
-                           fontsize=9)  # fmt: skip
+    axes[1, col].set_title(
+        f"{case}: x from frame {x_frame}\n"
+        + (detail if case != "same frame" else "drawn as same frame"),
+        fontsize=9,
+    )
 for ax in axes.flat:
     ax.axis("off")
 plt.tight_layout()
@@ -795,9 +831,11 @@ for weights in ([0.5, 0.5], [0.8, 0.2]):
     counts = np.bincount(source, minlength=2)
     sigma = np.sqrt(weights[0] * weights[1] / n_mix)  # binomial standard deviation of a share
     z_score = (counts[0] / n_mix - weights[0]) / sigma
-    print(f"weights {weights}: {counts[0]} VID pairs, {counts[1]} footage pairs; VID share "
-          f"{counts[0] / n_mix:.3f}, {abs(z_score):.1f} sigma {'below' if z_score < 0 else 'above'}"
-          f" {weights[0]} (sigma = {sigma:.3f})")
+    print(
+        f"weights {weights}: {counts[0]} VID pairs, {counts[1]} footage pairs; VID share "
+        f"{counts[0] / n_mix:.3f}, {abs(z_score):.1f} sigma {'below' if z_score < 0 else 'above'}"
+        f" {weights[0]} (sigma = {sigma:.3f})"
+    )
     assert counts.sum() == n_mix and abs(z_score) < 4
     from_vid[weights[0]] = source == 0
 print("ok: each split is within 4 standard deviations of its weights")
@@ -825,12 +863,10 @@ except ValueError as error:
 # A mixed set is a plain PyTorch `Dataset`: a `DataLoader` batches it like any other, whatever
 # each pair's source. One batch of 8 of the 50/50 mix:
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 mixed = MixedPairs([vid_pairs, footage_pairs], [0.5, 0.5], seed=0)
 z_batch, x_batch, label_batch = next(iter(DataLoader(mixed, batch_size=8, shuffle=False)))
-print("z", tuple(z_batch.shape), "| x", tuple(x_batch.shape), "| labels",
-      tuple(label_batch.shape))
+print("z", tuple(z_batch.shape), "| x", tuple(x_batch.shape), "| labels", tuple(label_batch.shape))
 sources = ["VID" if mixed.source_of(i) == 0 else "footage" for i in range(8)]
 print("sources:", sources)
 assert z_batch.shape == (8, 3, 127, 127) and x_batch.shape == (8, 3, 255, 255)
@@ -848,9 +884,11 @@ plt.show()
 # %% [markdown]
 # ## Explore: browse pairs of each source
 # Pick a source and a pair; move the **context** amount ($p = \text{context}\cdot(w+h)$, 0.5 in
-# the paper) and watch the target shrink in $z$ as the square grows, and the mean-colour padding
-# appear where the square leaves the frame. The labels are drawn over the central region of $x$
-# that the score map covers. (The still figures above show the same pairs at context 0.5.)
+# the authors' code) and watch the target shrink in $z$ as the square grows, and the mean-colour
+# padding appear where the square leaves the frame. The labels are drawn over the central region
+# of $x$ that the score map covers. (The still figures above show the same pairs at context 0.5.)
+# The first time a source or a context amount is chosen its pairs are prepared, which takes
+# seconds: the line above the picture says so while it runs.
 
 # %%
 from siamfc_edu.data import PairDataset
@@ -872,7 +910,7 @@ display(PairExplorer(sources, cfg).widget)
 #   the square $s_z \cdot 255/127$ resized to 255: the target has the same size in both, and what
 #   lies outside the frame is the frame's mean colour (Fig. 2).
 # - `PairDataset` draws two frames of one object at most $T$ frames apart (`max_frame_gap`, 100
-#   in the paper); pair $i$ depends only on *(seed, epoch, i)*.
+#   in the authors' code and the presets); pair $i$ depends only on *(seed, epoch, i)*.
 # - Augmentation stretches the crops by up to 5 %, shifts $x$ by up to 4 px (the label disc moves
 #   by $-s/8$ cells with it) and jitters the colours along ImageNet's principal components.
 # - `FootagePairs` cuts pairs from unannotated video: a random textured box, its motion measured

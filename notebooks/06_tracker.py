@@ -63,17 +63,24 @@ print("phi(z):", tuple(tracker.kernel.shape))
 
 # %% [markdown]
 # ## 2. One frame through `step`
-# We track up to frame 40, then look inside frame 41. This is the code we are about to take
-# apart; read it top to bottom: it is the paper's §2.4 in order.
+# We track up to frame 80, then look inside frame 81, where the face moves: between its
+# hand-drawn boxes of frames 75 and 85, its centre moves about 1.5 px left and 1 px down a frame.
+# This is the code we are about to take apart; read it top to bottom: it is the paper's §2.4 in
+# order.
 
 # %%
 display(Code(inspect.getsource(SiamFCTracker.step), language="python"))
 
 # %%
-for frame in frames[1:41]:
+from siamfc_edu.boxes import box_center
+
+T = 81  # a frame where the face moves
+moved = (box_center(face.boxes[85]) - box_center(face.boxes[75])) / 10
+print("hand-drawn motion of the face, frames 75 -> 85:", moved.round(2), "px a frame (x, y)")
+for frame in frames[1:T]:
     tracker.update(frame)
 before_center, before_scale = tracker.center.copy(), tracker.scale
-step = tracker.step(frames[41])
+step = tracker.step(frames[T])
 print("fields of a TrackStep:", ", ".join(step.__dataclass_fields__))
 
 # %% [markdown]
@@ -81,6 +88,27 @@ print("fields of a TrackStep:", ", ".join(step.__dataclass_fields__))
 # The target may have grown or shrunk, so the search region is cut at $S = 3$ sizes: the last
 # size times $s^k$, $k \in \{-1, 0, 1\}$, $s = $ `scale_step`. Each is resized to $255\times255$:
 # a larger region shrinks the target in the crop, a smaller one enlarges it.
+#
+# The numbers of this section and the next come from three sources. The paper's text describes
+# the tracker (§2.4) and gives some values (§4.1); the authors' code (`tracker.m` of their public
+# SiamFC repository, its SiamFC-3s defaults) gives the rest, and differs from the text in places;
+# this course's presets (`siamfc_edu/config.py`) copy the code, except `tiny`, whose tracker
+# settings were tuned for the shipped weights:
+#
+# | quantity | the paper's text | authors' code (`tracker.m`) | `SiamFC-3s` preset | `tiny` |
+# |---|---|---|---|---|
+# | scales | 5: $1.025^{\{-2,-1,0,1,2\}}$; SiamFC-3s: 3 (§4.1) | 3 | 3 | 3 |
+# | scale step $s$ | 1.025 (for the 5 scales) | 1.0375 | 1.0375 | 1.06 |
+# | scale penalty | a scale change is penalised (§2.4): no value | 0.9745 | 0.9745 | 0.9745 |
+# | scale update | linear interpolation, factor 0.35 (§4.1) | factor 0.59 | 0.59 | 0.59 |
+# | displacement | penalised by a cosine window (§2.4): no weight | 0.176 | 0.176 | 0.35 |
+# | upsampling | bicubic, $17 \to 272$ (§4.1) | $\times 16$ | $\times 16$ | $\times 16$ |
+# | context | margin $p = (w+h)/4$ on each side (§2.4) | $0.5\,(w+h)$ in all | 0.5 | 0.5 |
+#
+# (The two context rules give the same square: $(w + 2\cdot\frac{w+h}{4})(h + 2\cdot\frac{w+h}{4})
+# = (w + p)(h + p)$ with $p = \frac{w+h}{2}$, notebook 04.) The 5-scale `SiamFC` preset holds step
+# 1.0255, penalty 0.962, update factor 0.34 and window 0.168. This notebook runs the shipped
+# weights with the `tiny` preset.
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(11, 3.8))
@@ -114,16 +142,18 @@ plt.show()
 # %% [markdown]
 # ### 2.3 The scale penalty: which scale wins
 # A change of size must earn it: the maps of the scales $k \neq 0$ are multiplied by
-# `scale_penalty` (0.9745 in the paper) before the peaks are compared.
+# `scale_penalty` (0.9745 in the authors' code and here; the paper's text gives no value) before
+# the peaks are compared.
 
-# %%
-# NBVAL_CHECK_OUTPUT
+# %% tags=["nbval-check-output"]
 print("penalty per scale:", step.penalty)
 
 # %%
 for k in range(3):
-    print(f"scale {step.scale_factors[k]:.4f}: peak {step.upsampled[k].max():.3f} -> "
-          f"penalised {step.penalised[k].max():.3f}")  # fmt: skip
+    print(
+        f"scale {step.scale_factors[k]:.4f}: peak {step.upsampled[k].max():.3f} -> "
+        f"penalised {step.penalised[k].max():.3f}"
+    )
 print("chosen scale:", step.best_scale, f"({step.scale_factors[step.best_scale]:.4f})")
 assert step.best_scale == np.argmax(step.penalised.reshape(3, -1).max(axis=1))
 
@@ -133,7 +163,8 @@ assert step.best_scale == np.argmax(step.penalised.reshape(3, -1).max(axis=1))
 # with a Hann window $H$ of the same size, also summing to 1:
 # $$ r' = (1 - \lambda)\,\frac{r - \min r}{\sum (r - \min r)} + \lambda H,
 #    \qquad \lambda = \text{window\_influence} = $$
-# 0.176 in the paper; the tiny preset uses 0.35.
+# 0.176 in the authors' code; the tiny preset used here has 0.35 (the paper's text gives no
+# value).
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(11, 3.6))
@@ -166,23 +197,44 @@ np.testing.assert_allclose(step.displacement_cells, d_up / 16)
 np.testing.assert_allclose(step.displacement_crop, step.displacement_cells * 8)
 side = step.search_sides[step.best_scale]
 np.testing.assert_allclose(step.displacement_frame, step.displacement_crop * side / 255)
-print("ok: each unit follows from the one before")
+assert step.displacement_frame[0] < -1 < 1 < step.displacement_frame[1]  # left and down
+print("ok: each unit follows from the one before; the box follows the face left and down")
+
+# %% [markdown]
+# **An even map has no centre cell.** The centre of the $272\times272$ map is
+# $(135.5, 135.5)$, between four cells. At `window_influence` $= 1$ the map is the window alone,
+# whose four middle cells tie; `argmax` takes the first, $(135, 135)$ as (row, col), half an
+# upsampled cell up and left of the centre. So the box does not stand still: each frame it moves
+# $-0.5/16 \times 8 = -0.25$ search-crop px in $x$ and $y$, times side / 255 in frame pixels.
+
+# %%
+still = SiamFCTracker(tracker.net, cfg.replace(window_influence=1.0), "cpu")
+still.init(frames[0], first_box)
+centres = np.array([still.step(frame).center for frame in frames[1:21]])
+drift = np.diff(centres, axis=0)
+peak = np.unravel_index(still.window.argmax(), still.window.shape)
+print("peak of the window alone (row, col):", tuple(int(v) for v in peak))
+print("drift at window_influence = 1:", drift.mean(axis=0).round(3), "frame px a frame (x, y)")
+assert (drift < 0).all()  # up and left, every frame
 
 # %% [markdown]
 # ### 2.6 The new state: move, and damp the size
 # The centre moves by $d_\text{frame}$. The size moves only part of the way to the winning scale:
 # $$ \text{scale} \leftarrow \text{scale} \cdot \big((1-\beta) + \beta\, s^{k^*}\big),
-#    \qquad \beta = \text{scale\_lr} = 0.59. $$
+#    \qquad \beta = \text{scale\_lr} = 0.59 $$
+# in the authors' code and here; the paper's text interpolates with 0.35, for its 5 scales.
 
 # %%
 damped = (1 - cfg.scale_lr) + cfg.scale_lr * step.scale_factors[step.best_scale]
 np.testing.assert_allclose(step.center, before_center + step.displacement_frame)
 assert np.isclose(step.scale, before_scale * damped)
-print(f"centre {before_center.round(1)} -> {step.center.round(1)}; "
-      f"scale {before_scale:.4f} -> {step.scale:.4f}; box {step.box.round(1)}")  # fmt: skip
+print(
+    f"centre {before_center.round(1)} -> {step.center.round(1)}; "
+    f"scale {before_scale:.4f} -> {step.scale:.4f}; box {step.box.round(1)}"
+)
 fig, ax = plt.subplots(figsize=(4, 3.3))
-ax.imshow(viz.draw_box(viz.draw_peak(frames[41], step.center), step.box))
-ax.set_title("frame 41: new box and centre")
+ax.imshow(viz.draw_box(viz.draw_peak(frames[T], step.center), step.box))
+ax.set_title(f"frame {T}: new box and centre")
 ax.axis("off")
 plt.show()
 
@@ -264,7 +316,7 @@ for name, *_, mean_iou in cases:
     print(f"{mean_iou:5.2f}  {name}")
 
 # %% [markdown]
-# What to look for in the worst frames (the seed's list of failure modes):
+# What to look for in the worst frames (each failure follows from the design of §2.4):
 # - **a look-alike** (`BC`): the window only prefers the nearby peak; a distractor that passes
 #   close enough wins, and the tracker follows it from then on;
 # - **motion blur and fast motion** (`MB`, `FM`): the exemplar is sharp, the target is not, and it
@@ -273,7 +325,7 @@ for name, *_, mean_iou in cases:
 # - **drastic change of appearance** (the rabbit turning, rotation `IPR`, light `IV`): $z$ is never
 #   updated, so the score drops everywhere and the window decides;
 # - **scale change** (`SV`): the size moves by at most a factor 1.06 per frame for tiny (1.0375
-#   for the paper), damped: a fast zoom leaves the box too small or too large.
+#   in the authors' code), damped: a fast zoom leaves the box too small or too large.
 
 # %% [markdown]
 # ## 5. Explore it yourself
@@ -289,10 +341,15 @@ display(explorer.widget)
 # %% [markdown]
 # ## Recap
 # - `init` embeds the exemplar once; `step` runs §2.4 in order and returns every intermediate.
+# - The paper's text, the authors' code and the presets differ in the tracker's numbers (the
+#   table of §2.1): the text describes 5 scales of step 1.025 and a scale update of 0.35; the
+#   code's SiamFC-3s uses 3 scales of step 1.0375, penalty 0.9745, update 0.59, window 0.176.
 # - Three scales, penalised unless unchanged; the peak of the windowed, upsampled map gives the
 #   displacement, converted from cells to crop pixels ($\times 8$) to frame pixels
 #   ($\times$ side / 255).
 # - The size changes slowly (damping); the centre jumps to the peak.
 # - The failures follow from the design: a fixed exemplar, a local window, a slow size.
 #
-# **Exercise:** `exercises/06_tracker.ipynb`: write the displacement and the damped update.
+# **Exercises:** `exercises/06_tracker.ipynb`, six of them, one per step of §2: the scale
+# pyramid, the upsampling, the scale penalty, the cosine window, the displacement and the damped
+# scale update; then your pieces track a clip together.

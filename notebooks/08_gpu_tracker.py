@@ -2,11 +2,6 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
-#     text_representation:
-#       extension: .py
-#       format_name: percent
-#       format_version: '1.3'
-#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -63,15 +58,8 @@ from siamfc_edu.fast_tracker import (
 )
 from siamfc_edu.head import cross_correlation
 from siamfc_edu.model import build_model
-from siamfc_edu.tracker import (
-    Pieces,
-    apply_window,
-    crops_to_tensor,
-    default_device,
-    full_float32,
-    penalise,
-    upsample,
-)
+from siamfc_edu.runtime import crops_to_tensor, default_device, full_float32
+from siamfc_edu.tracker import Pieces, apply_window, penalise, upsample
 
 QUICK = quick_mode()
 torch.manual_seed(0)
@@ -212,8 +200,10 @@ windows = crop_windows(reference.center[None], sides[None])
 got, device_ms = timed(crop_batch, batch, sizes, windows, cfg.instance_size)
 assert np.array_equal(got.permute(0, 2, 3, 1).cpu().numpy(), want)
 print("ok: the device crops equal OpenCV's bit for bit")
-print(f"OpenCV, 3 crops: {host_ms:.2f} ms; frame to {device}: {upload_ms:.2f} ms; "
-      f"crop_batch: {device_ms:.2f} ms")  # fmt: skip
+print(
+    f"OpenCV, 3 crops: {host_ms:.2f} ms; frame to {device}: {upload_ms:.2f} ms; "
+    f"crop_batch: {device_ms:.2f} ms"
+)
 
 # %% [markdown]
 # Why bit for bit? A first try with `grid_sample` (bilinear in floating point) gave crops that
@@ -279,8 +269,10 @@ with torch.inference_mode(), full_float32(device):
     want_x, unfolded_ms = timed(unfolded, x.contiguous())
     got_x, folded_ms = timed(folded, x)
 torch.testing.assert_close(got_x, want_x, rtol=1e-4, atol=1e-3)
-print(f"ok: folded = unfolded; phi of 3 crops: {unfolded_ms:.2f} ms as trained, "
-      f"{folded_ms:.2f} ms folded and channels-last")  # fmt: skip
+print(
+    f"ok: folded = unfolded; phi of 3 crops: {unfolded_ms:.2f} ms as trained, "
+    f"{folded_ms:.2f} ms folded and channels-last"
+)
 
 # %% [markdown]
 # ### 2.3 The correlation, per sequence
@@ -299,8 +291,10 @@ together = correlate_per_sequence(kernels, search)
 for b in range(4):
     one = cross_correlation(kernels[b : b + 1], search[3 * b : 3 * b + 3])[:, 0]
     torch.testing.assert_close(together[b], one, rtol=1e-5, atol=1e-4)
-print("ok: one depthwise convolution and a sum = 4 sequences correlated one at a time;",
-      tuple(together.shape))  # fmt: skip
+print(
+    "ok: one depthwise convolution and a sum = 4 sequences correlated one at a time;",
+    tuple(together.shape),
+)
 
 # %% [markdown]
 # ### 2.4 Upsampling on the device
@@ -315,8 +309,10 @@ want_up, cv2_ms = timed(upsample, raw.cpu().numpy(), cfg.upscale_size)
 got_up, torch_ms = timed(upsample_maps, raw, cfg.upscale_size)
 other = torch.nn.functional.interpolate(raw[None], size=272, mode="bicubic", align_corners=True)
 error = np.abs(got_up.cpu().numpy() - want_up).max()
-print(f"align_corners=False: max diff {error:.1e} (maps up to {np.abs(want_up).max():.1f}); "
-      f"True: {np.abs(other[0].cpu().numpy() - want_up).max():.2f}")  # fmt: skip
+print(
+    f"align_corners=False: max diff {error:.1e} (maps up to {np.abs(want_up).max():.1f}); "
+    f"True: {np.abs(other[0].cpu().numpy() - want_up).max():.2f}"
+)
 print(f"OpenCV, 3 maps: {cv2_ms:.3f} ms; interpolate on {device}: {torch_ms:.3f} ms")
 assert error < 1e-4 * np.abs(want_up).max()
 
@@ -349,8 +345,10 @@ fast = FastSiamFCTracker.from_weights(device=device)
 fast.track(frames[:3], first_box)  # warm-up: the first call of a network sets itself up
 fast_boxes, fast_times = fast.track(frames, first_box)
 _, reference_times = reference.track(frames, first_box)
-print(f"largest box difference to the reference over carphone: "
-      f"{np.abs(fast_boxes - exact_boxes).max():.2e} px")  # fmt: skip
+print(
+    f"largest box difference to the reference over carphone: "
+    f"{np.abs(fast_boxes - exact_boxes).max():.2e} px"
+)
 print(
     f"reference {1 / np.mean(reference_times[1:]):.0f} fps, "
     f"fast {1 / np.mean(fast_times[1:]):.0f} fps on {device} (carphone, tiny preset)"
@@ -361,6 +359,57 @@ for frame in frames[1:41]:
     fast.update(frame)
 viz.plot_track_step(to_host(fast.step(frames[41])), cfg)
 plt.show()
+
+# %% [markdown]
+# ### 2.7 bfloat16: φ in half the bits
+# A float32 number has a sign bit, 8 exponent bits and 23 mantissa bits. bfloat16 keeps the
+# sign and the 8 exponent bits (float32's range) and only 7 mantissa bits: each value is rounded
+# to 2 or 3 significant digits, a relative error of at most $2^{-8} \approx 0.4\,\%$. Under
+# `torch.autocast(..., torch.bfloat16)` φ's convolutions read inputs and weights in bf16 and sum
+# the products in float32; the correlation, the upsampling, the penalty, the window and the peak
+# stay in float32 (`SiamFCBatch.embedding`).
+#
+# Why the score map barely moves: each of the 17×17 scores is a sum of 6×6×C products of
+# $\varphi(z)$ and $\varphi(x)$ (1,728 for tiny), and the rounding errors of those values, of
+# either sign, partly cancel in the sum. And the tracker keeps only where the highest score is,
+# after a smooth upsampling and the cosine window: the peak moves only where two places nearly
+# tie. When it does move, the next frame's search starts from another centre, so boxes can
+# drift apart by a few pixels, as in 2.1.
+#
+# Half the bits is faster only where the hardware computes in bf16: CPUs with AVX512-BF16 or
+# AMX (`avx512_bf16`, `amx_bf16` in Linux's /proc/cpuinfo) and NVIDIA GPUs from Ampere on.
+# Elsewhere it is emulated, and slower. `siamfc-edu track --precision auto` (the default) takes
+# bf16 only where it is native (`runtime.choose_precision`). The reference tracker of notebook 06
+# stays in float32: its step trace must equal the formulas.
+
+# %%
+from siamfc_edu.runtime import choose_precision, describe_cpu, gpu_has_native_bf16, native_bf16
+
+native = gpu_has_native_bf16(device) if on_gpu else bool(native_bf16())
+print(torch.cuda.get_device_name(device) if on_gpu else describe_cpu())
+print(f"--precision auto chooses here: {choose_precision('auto', device, cfg.name)}")
+fast_bf16 = FastSiamFCTracker.from_weights(device=device, precision="bf16")
+with torch.inference_mode():  # the same three crops (2.1), each tracker's own phi(z)
+    maps = {}
+    for name, tracker in (("fp32", fast), ("bf16", fast_bf16)):
+        tracker.init(frames[0], first_box)
+        maps[name] = tracker.batch.score(got, tracker.kernel)[0].cpu().numpy()
+gap = np.abs(maps["bf16"] - maps["fp32"]).max() / np.ptp(maps["fp32"])
+same_peaks = [m32.argmax() == m16.argmax() for m32, m16 in zip(*maps.values(), strict=True)]
+print(f"raw maps: largest difference {gap:.2%} of the map's range; same peak: {same_peaks}")
+
+n_bf16 = 30 if QUICK else len(frames)
+bf16_boxes, bf16_times = fast_bf16.track(frames[:n_bf16], first_box)
+moved = np.abs(bf16_boxes - fast_boxes[:n_bf16])
+print(f"bf16 vs fp32 boxes, {n_bf16} frames: mean {moved.mean():.2f}, max {moved.max():.2f} px")
+if native:
+    _, fp32_times = fast.track(frames[:n_bf16], first_box)  # right after, on the same load
+    fps = {p: 1 / np.mean(t[1:]) for p, t in (("fp32", fp32_times), ("bf16", bf16_times))}
+    ratio = fps["bf16"] / fps["fp32"]
+    print(f"fp32 {fps['fp32']:.0f} fps, bf16 {fps['bf16']:.0f} fps: {ratio:.2f}x")
+else:
+    print("no native bfloat16 here: bf16 is emulated, its timing would say nothing; skipped")
+
 
 # %% [markdown]
 # ## 3. Many sequences in one batch
@@ -387,8 +436,10 @@ for (boxes, _), want in zip(together, alone, strict=True):
     np.testing.assert_allclose(boxes, want, atol=1e-4, rtol=0)
 total = n_runs * n_frames
 print(f"ok: batched boxes = one-by-one boxes ({n_runs} sequences of {n_frames} frames)")
-print(f"one by one {total / alone_s:.0f} frames/s, batched {total / together_s:.0f} frames/s "
-      f"on {device}")  # fmt: skip
+print(
+    f"one by one {total / alone_s:.0f} frames/s, batched {total / together_s:.0f} frames/s "
+    f"on {device}"
+)
 
 # %% [markdown]
 # ### Why batching helps a small network more than a large one
@@ -443,7 +494,7 @@ for preset, ms in per_crop.items():
 # %%
 benchmarks = Path(siamfc_edu.__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(benchmarks))  # the benchmark scripts of the repository
-import gpu_speed  # noqa: E402
+import gpu_speed
 
 small = ["--presets", "tiny", "--frames", "8", "--batches", "4,8", "--precisions", "fp32"]
 rows = gpu_speed.main(small if QUICK else [])

@@ -28,7 +28,8 @@
 #   blended over the part of the crop it covers (the central 136 x 136 pixels: 17 cells, 8 pixels
 #   apart); the chosen scale is framed in red and its peak marked with a cross;
 # - four **settings** sliders; moving one tracks the clip again from the first frame with the new
-#   value, so you see its effect on the whole path (about a second on a laptop CPU).
+#   value: "tracking…" appears beside the caption, the frame shown is tracked first (on a long
+#   clip you watch the box re-track towards it), and later frames are tracked as you move on.
 #
 # Choose another clip in the cell marked *your clip*: a shipped clip with its hand-drawn object,
 # a generated sequence, or any video file or image folder of your own with a first box.
@@ -67,7 +68,8 @@ print(f"{CLIP}: frames {start}..{last - 1}, first box {np.round(BOX, 1).tolist()
 
 # %%
 tracker = SiamFCTracker.from_weights(device="cpu")
-explorer = ScoreMapExplorer(frames[:last], BOX, tracker, start=start, truth=truth)
+shown_truth = None if truth is None else truth[:last]  # one true box per frame shown
+explorer = ScoreMapExplorer(frames[:last], BOX, tracker, start=start, truth=shown_truth)
 
 # %% [markdown]
 # ## The same, as a still figure
@@ -88,7 +90,11 @@ plt.show()
 # ## The explorer
 # Press Play, or drag the frame slider. Then try, one at a time:
 # - **window_influence** to 0: nothing holds the box near its last position; on a clip with
-#   look-alikes it may jump. At 1, the box can hardly move.
+#   look-alikes it may jump. At 1 the map is the window alone, and the box should stand still,
+#   yet it drifts up and to the left, about 0.2 px a frame on the face: the $272\times272$ map
+#   has an even size, so no cell sits at its centre $(135.5, 135.5)$. The four middle cells tie
+#   and `argmax` takes the first, $(135, 135)$ as (row, col), half an upsampled cell up-left of
+#   the centre (06 §2.5 measures it).
 # - **scale_penalty** to 0.90: the box almost never changes size. At 1.0, it changes often.
 # - **scale_step** to 1.15: big jumps in size per frame.
 # - **scale_lr** (damping) to 1: the size follows the winning scale at once; at 0 it never changes.

@@ -3,7 +3,12 @@
 The test copies a notebook to a temporary folder, starts JupyterLab there (quick mode), opens it
 in chromium driven by playwright, runs every cell from the Run menu, then moves the sliders the
 way a learner does (focus a handle, press keys) and checks that the page changed: the image data
-(`src` of the `ipywidgets.Image`) and the numbers of the caption. No pixel snapshots.
+(`src` of the `ipywidgets.Image`) and the numbers of the caption. No pixel snapshots. It also
+times the explorer's feedback after a settings change (printed, not asserted) and checks that a
+check's verdict wraps between words.
+
+JupyterLab runs in quick mode unless SIAMFC_EDU_QUICK is set: `SIAMFC_EDU_QUICK=0 pytest
+tests/test_browser.py -k explorer -s` times the explorer on the whole clip (full mode).
 
 Skipped where /usr/bin/chromium or the playwright package is missing (a learner's machine); CI
 installs both (`.ci/run`). Screenshots go to a temporary folder whose path is printed (`-s`).
@@ -34,6 +39,14 @@ EXPLORER_NOTEBOOK = ROOT / "notebooks" / "09_score_map_explorer.ipynb"
 
 # The second widget checked: the LabelExplorer (radius slider "R (px)") of notebook 03.
 LABELS_NOTEBOOK = ROOT / "notebooks" / "03_labels_and_loss.ipynb"
+# The third: the EmbeddingExplorer (layer menu, channel slider) of notebook 01.
+EMBEDDING_NOTEBOOK = ROOT / "notebooks" / "01_embedding.ipynb"
+# A notebook of one cell that shows a check's verdict, written by the fixture.
+VERDICT_NOTEBOOK = "verdict.ipynb"
+VERDICT_CELL = (
+    "from siamfc_edu.checks import Verdict\n"
+    'Verdict("wrong", "the worst positives are penalised twice, so the balanced loss grows; " * 20)'
+)
 
 # Generous: two slow cores; a kernel start with the torch import takes 10-20 s, and the explorer
 # tracks 40 frames (and the notebook's check cell 40 more) on the first run.
@@ -85,6 +98,12 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     root = tmp_path_factory.mktemp("lab")
     shutil.copy(EXPLORER_NOTEBOOK, root / EXPLORER_NOTEBOOK.name)
     shutil.copy(LABELS_NOTEBOOK, root / LABELS_NOTEBOOK.name)
+    shutil.copy(EMBEDDING_NOTEBOOK, root / EMBEDDING_NOTEBOOK.name)
+    import nbformat
+
+    verdict = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(VERDICT_CELL)])
+    verdict.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(verdict, root / VERDICT_NOTEBOOK)
     # Own settings and workspaces: no news toast, no layout restored from an earlier session.
     settings = root / ".lab" / "settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
@@ -94,7 +113,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     (root / ".lab" / "workspaces").mkdir()
 
     port = free_port()
-    env = dict(os.environ, SIAMFC_EDU_QUICK="1")
+    env = dict(os.environ)
+    env.setdefault("SIAMFC_EDU_QUICK", "1")
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     log_path = root / ".lab" / "server.log"
     log = log_path.open("w")
@@ -324,6 +344,56 @@ def src(image: object) -> str:
     return image.get_attribute("src") or ""
 
 
+def slider_value(handle: object) -> float:
+    """The value a slider's handle announces (noUiSlider writes "15.0" for an IntSlider)."""
+    return float(handle.get_attribute("aria-valuenow"))
+
+
+# Installed on the explorer's box before a key press; records in the page (ms, performance.now())
+# the press, when the status line first says "tracking…" (busy), when the frame image first
+# changes (view) and when the status line is cleared again (done).
+WATCH_RETRACK = """root => {
+    const status = root.querySelector('.siamfc-status');
+    const image = root.querySelector('img.widget-image');
+    const before = image.src;
+    const times = {press: null, busy: null, view: null, done: null};
+    window.__retrack = times;
+    const onKey = () => { if (times.press === null) times.press = performance.now(); };
+    document.addEventListener('keydown', onKey, true);
+    const observer = new MutationObserver(() => {
+        if (times.press === null) return;
+        const now = performance.now(), text = status.textContent;
+        if (times.busy === null && text.startsWith('tracking')) times.busy = now;
+        if (times.view === null && image.src !== before) times.view = now;
+        if (times.busy !== null && times.done === null && text === '') {
+            times.done = now;
+            observer.disconnect();
+            document.removeEventListener('keydown', onKey, true);
+        }
+    });
+    observer.observe(root, {subtree: true, childList: true, characterData: true, attributes: true});
+}"""
+
+
+def timed_retrack(learner: Learner, explorer: object, handle: object, key: str, what: str) -> dict:
+    """Press `key` on a settings slider; print how soon the explorer answered (not asserted)."""
+    explorer.evaluate(WATCH_RETRACK)
+    learner.press(handle, key)
+    times = learner.wait(
+        f"the explorer to track again after {what}",
+        lambda: learner.page.evaluate("window.__retrack.done !== null && window.__retrack"),
+        SETTING_MOVE_S,
+    )
+    if times["busy"] is None:
+        learner.fail(f"after {what}, the explorer never said 'tracking…'")
+    ms = {k: None if times[k] is None else round(times[k] - times["press"]) for k in times}
+    print(
+        f"latency, {what}: 'tracking…' after {ms['busy']} ms, first new picture after "
+        f"{ms['view']} ms, all drawn after {ms['done']} ms"
+    )
+    return ms
+
+
 def caption_numbers(text: str) -> tuple[int, str] | None:
     """(frame number, box text) of the explorer's caption, or None."""
     match = CAPTION.search(text)
@@ -361,6 +431,7 @@ def test_score_map_explorer_renders_and_responds(page, lab, shots):
     if first is None:
         learner.fail("no caption 'frame t / N | box [...]' under the explorer")
     frame0, box0 = first
+    last_frame = int(CAPTION.search(caption.inner_text()).group(2))
     src0, pyramid0 = src(frame_image), src(pyramid_image)
 
     # The frame slider: five steps to the right (each key press is a released move).
@@ -379,9 +450,15 @@ def test_score_map_explorer_renders_and_responds(page, lab, shots):
     learner.shot(f"frame_{frame1}")
     print(f"frame slider: frame {frame0} box [{box0}] -> frame {frame1} box [{box1}]")
 
-    # window_influence to its maximum (End): the box can hardly move; the clip is tracked again.
+    # window_influence to its maximum (End): the map is the window alone; the clip is re-tracked.
     src1, pyramid1 = src(frame_image), src(pyramid_image)
-    learner.press(learner.handle("window_influence"), "End")
+    timed_retrack(
+        learner,
+        explorer,
+        learner.handle("window_influence"),
+        "End",
+        f"window_influence -> 1 at frame {frame1}",
+    )
     learner.wait(
         "the caption's box or the frame image to change after window_influence -> 1",
         lambda: caption_numbers(caption.inner_text())[1] != box1 or src(frame_image) != src1,
@@ -402,6 +479,40 @@ def test_score_map_explorer_renders_and_responds(page, lab, shots):
         f"{src(pyramid_image) != pyramid1}"
     )
 
+    # The last frame (End), then a setting: the longest re-track, shown while it runs.
+    learner.press(frame_slider, "End")
+    learner.wait(
+        "the caption to show the last frame",
+        lambda: (n := caption_numbers(caption.inner_text())) and n[0] == last_frame,
+        FRAME_MOVE_S,
+    )
+    timed_retrack(
+        learner,
+        explorer,
+        learner.handle("scale_lr"),
+        "End",
+        f"scale_lr -> 1 at the last frame, {last_frame}",
+    )
+
+    # Readouts as precise as the steps: 0.9745 reads 0.9745, and one press changes the readout.
+    readout = explorer.locator(learner.slider("scale_penalty")).locator(".widget-readout")
+    before = readout.inner_text()
+    if before != "0.9745":
+        learner.fail(f"the scale_penalty readout shows {before!r} for 0.9745")
+    timed_retrack(
+        learner,
+        explorer,
+        learner.handle("scale_penalty"),
+        "ArrowRight",
+        f"scale_penalty one step up at frame {last_frame}",
+    )
+    after = readout.inner_text()
+    if not re.fullmatch(r"\d\.\d{4}", after) or after == before:
+        learner.fail(f"one step of scale_penalty: readout {before!r} -> {after!r}")
+    frame_image.scroll_into_view_if_needed()
+    learner.shot("settings_moved")
+    print(f"scale_penalty readout: {before} -> {after}")
+
 
 def test_label_explorer_renders_and_responds(page, lab, shots):
     notebook = LABELS_NOTEBOOK.name
@@ -419,7 +530,80 @@ def test_label_explorer_renders_and_responds(page, lab, shots):
     image.scroll_into_view_if_needed()
     learner.shot("rendered")
 
+    table = box.locator("table")
+    sums = table.locator("td", has_text=re.compile(r"^0\.500$"))
+    if sums.count() != 2:
+        learner.fail(
+            f"the weights table does not show each class summing to 0.500:\n{box.inner_text()}"
+        )
+
     learner.press(radius, "ArrowRight", 8)
     learner.wait("the label image to change", lambda: src(image) != before, FRAME_MOVE_S)
+    learner.wait("the weights table to follow", lambda: "1/26" not in table.inner_text(), 60)
     learner.shot("radius_moved")
     print(f"R (px): {value} -> {radius.get_attribute('aria-valuenow')}, label image changed")
+    print("weights table:", " | ".join(table.inner_text().split("\n")))
+
+
+def test_embedding_channel_slider_reaches_every_channel_of_a_new_layer(page, lab, shots):
+    learner = Learner(page, lab, shots, "embedding")
+    learner.open(EMBEDDING_NOTEBOOK.name)
+    learner.run_all()
+
+    channel = learner.handle("channel")
+    learner.wait("the EmbeddingExplorer's channel slider", lambda: channel.count(), RUN_ALL_S)
+    learner.idle(RUN_ALL_S)
+    box = learner.panel.locator(".widget-vbox", has=learner.slider("channel")).first
+    image = box.locator("img.widget-image").first
+    learner.press(channel, "End")
+    learner.wait("conv1's last channel, 15", lambda: slider_value(channel) == 15, 60)
+
+    before = src(image)
+    box.locator("select").select_option("conv5")
+    learner.wait("the picture of conv5", lambda: src(image) != before, FRAME_MOVE_S)
+    learner.press(channel, "End")  # the slider was rebuilt: a fresh locator finds the new one
+    learner.wait(
+        "the End key to reach conv5's last channel, 47",
+        lambda: slider_value(channel) == 47,
+        60,
+    )
+    readout = box.locator(".widget-readout").first
+    learner.wait("the readout 47", lambda: readout.inner_text() == "47", 60)
+    image.scroll_into_view_if_needed()
+    learner.shot("conv5_last_channel")
+    print(f"channel slider on conv5: End -> {channel.get_attribute('aria-valuenow')}")
+
+
+# Each word's line boxes, from a Range over it: a word on two lines has two distinct tops.
+SPLIT_WORDS = """pre => {
+    const text = pre.firstChild, split = [], tops = new Set();
+    for (const m of text.textContent.matchAll(/\\S+/g)) {
+        const range = document.createRange();
+        range.setStart(text, m.index);
+        range.setEnd(text, m.index + m[0].length);
+        const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+        lines.forEach(top => tops.add(top));
+        if (lines.size > 1) split.push(m[0]);
+    }
+    const style = getComputedStyle(pre);
+    return {split, lines: tops.size, wordBreak: style.wordBreak,
+            whiteSpace: style.whiteSpace, overflowWrap: style.overflowWrap};
+}"""
+
+
+def test_a_verdict_wraps_between_words(page, lab, shots):
+    learner = Learner(page, lab, shots, "verdict")
+    learner.open(VERDICT_NOTEBOOK)
+    learner.run_all()
+    learner.idle(RUN_ALL_S)
+    pre = learner.panel.locator(".jp-OutputArea-output pre").first
+    learner.wait("the verdict", lambda: pre.count() and "worst" in pre.inner_text(), 60)
+    found = pre.evaluate(SPLIT_WORDS)
+    learner.shot("wrapped")
+    print(f"verdict: {found['lines']} lines, computed style {found}")
+    if found["whiteSpace"] != "pre-wrap" or found["wordBreak"] in ("break-all", "break-word"):
+        learner.fail(f"the verdict's <pre> computes to {found}: words may break anywhere")
+    if found["lines"] < 3:
+        learner.fail(f"the verdict did not wrap ({found['lines']} lines): nothing was tested")
+    if found["split"]:
+        learner.fail(f"words split across lines: {found['split'][:5]}")

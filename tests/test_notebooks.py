@@ -53,7 +53,7 @@ def test_every_checked_cell_has_a_recorded_output(notebook: Path):
     marked = [c.source for c in nbformat.read(notebook, as_version=4).cells if is_marked(c)]
     missing = [source.splitlines()[1:2] for source in marked if source not in expected]
     assert not missing, (
-        f"{len(missing)} cells of {notebook.name} marked # NBVAL_CHECK_OUTPUT have no recorded "
+        f"{len(missing)} cells of {notebook.name} tagged nbval-check-output have no recorded "
         f"output in {expected_path(notebook).name} (first lines: {missing[:3]}): run "
         f"`SIAMFC_EDU_QUICK=1 python -m tests.notebook_outputs {notebook.relative_to(ROOT)}`"
     )

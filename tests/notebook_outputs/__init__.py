@@ -1,9 +1,11 @@
-"""Expected outputs of the notebook cells marked `# NBVAL_CHECK_OUTPUT`, kept beside the notebooks.
+"""Expected outputs of the notebook cells tagged `nbval-check-output`, kept beside the notebooks.
 
 Committed notebooks carry no outputs, and nbval compares a cell only with the outputs stored in
 its notebook. So the outputs of marked cells are recorded here, one JSON file per notebook
 (`<folder>/<name>.json`: cell source -> outputs), and the root `conftest.py` hands them to nbval:
-a marked cell whose value changes fails. Record after changing a marked cell on purpose:
+a marked cell whose value changes fails. A cell is marked with nbval's cell tag, which jupytext
+writes in the `.py` as `# %% tags=["nbval-check-output"]` (no comment in the learner's code).
+Record after changing a marked cell on purpose:
 
     SIAMFC_EDU_QUICK=1 python -m tests.notebook_outputs notebooks/06_tracker.ipynb [...]
 """
@@ -17,15 +19,13 @@ import nbformat
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-MARKER = "# NBVAL_CHECK_OUTPUT"
+TAG = "nbval-check-output"  # nbval's own tag: it compares the outputs of the cells that carry it
 KEPT = ("output_type", "name", "text", "data")  # what nbval compares (metadata is skipped)
 
 
 def is_marked(cell: nbformat.NotebookNode) -> bool:
-    """True for a code cell whose output nbval must compare."""
-    return cell.cell_type == "code" and any(
-        line.strip() == MARKER for line in cell.source.splitlines()
-    )
+    """True for a code cell whose output nbval must compare (tagged `nbval-check-output`)."""
+    return cell.cell_type == "code" and TAG in cell.get("metadata", {}).get("tags", [])
 
 
 def expected_path(notebook: Path) -> Path:
