@@ -651,7 +651,7 @@ plt.show()
 # | mix +bn | 0.751 ± 0.043 | 0.701 ± 0.030 | 0.799 ± 0.022 | 0.608 ± 0.007 |
 #
 # (from `siamfc_edu/assets/weights/MODEL_CARD.md`). The change that re-estimation makes, next to
-# the seed spread:
+# the spread across random seeds:
 
 # %% tags=["nbval-check-output"]
 score_sets = ["real validation", "real evaluation", "real held-out quarter", "generated"]
@@ -704,8 +704,8 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# What the ablation found: **re-estimation changed no configuration by more than its seed
-# spread**: $-0.016$ to $+0.021$ on the real validation set, at most $0.010$ on the evaluation
+# What the ablation found: **re-estimation changed no configuration by more than its spread across
+# random seeds**: $-0.016$ to $+0.021$ on the real validation set, at most $0.010$ on the evaluation
 # sets, in both directions. Here it neither helps nor hurts measurably, so it is *off* in the
 # shipped weights and stays an option (`--bn-batches N`). One plausible reason it matters little
 # here: the learning rate ends at $10^{-5}$, so over the last few dozen steps that the moving
@@ -791,7 +791,7 @@ print("ok: one log row, the same learning rate, the training loss within 5% of o
 # Close, not equal: the batch-norm statistics of 4-pair shares differ from those of 8-pair
 # batches. To use more GPUs, change only `--nproc_per_node`: 1, 2, 4 or 8, a divisor of the batch
 # of 8. At the CPU's 18 pairs per second it would take about 41 hours (section
-# 1); a GPU is far faster, but no GPU was lent to this project, so the course gives no GPU timing
+# 1); a GPU is far faster, but this course has not been timed on one, so it gives no GPU timing
 # of its own.
 
 # %% [markdown]
