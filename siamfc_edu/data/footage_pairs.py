@@ -27,7 +27,7 @@ from torch.utils.data import Dataset
 
 from ..config import SiamFCConfig
 from ..crops import exemplar_crop, search_crop
-from .footage import SHIPPED_VIDEOS, iter_video, video_path
+from .footage import OPENCV_VIDEOS, SHIPPED_VIDEOS, iter_video, video_path
 from .pairs import (
     RGB_EIGENVALUES,
     RGB_EIGENVECTORS,
@@ -39,6 +39,7 @@ from .split import held_out_start
 
 MIN_SIDE = 127  # footage whose shorter side is below the exemplar's size is refused
 MIN_TEXTURE = 12.0  # standard deviation of a box's gray levels (0..255) below which it is flat
+STRICT_MARGIN = 0.2  # a stricter uniqueness margin (experiments/footage_motion_audit.py)
 
 
 @dataclass
@@ -73,7 +74,8 @@ def load_clip(source: str | Path, part: str = "all", max_side: int = 640) -> Foo
     start, stop = ranges[part]
     if stop - start < 2:
         raise ValueError(f"{path}: only {stop - start} frame(s) in its {part!r} part")
-    name = source if isinstance(source, str) and source in SHIPPED_VIDEOS else path.name
+    named = isinstance(source, str) and (source in SHIPPED_VIDEOS or source in OPENCV_VIDEOS)
+    name = source if named else path.name
     return FootageClip(str(name), np.stack(frames[start:stop]), start)
 
 
@@ -101,13 +103,17 @@ def has_texture(image: np.ndarray, box: np.ndarray) -> bool:
 
 
 def measure_motion(
-    src: np.ndarray, dst: np.ndarray, box: np.ndarray, min_peak: float = 0.75
+    src: np.ndarray,
+    dst: np.ndarray,
+    box: np.ndarray,
+    min_peak: float = 0.75,
+    min_margin: float = 0.1,
 ) -> np.ndarray | None:
     """Where the box's content moved from src to dst (a box), or None if the match is doubtful.
 
     Normalised cross-correlation of the box against dst, within half a box of where it was. The
-    match is accepted when its peak is strong (>= min_peak), unique (nothing else within 0.1 of
-    it, away from the peak), and not on the border of the search region.
+    match is accepted when its peak is strong (>= min_peak), unique (no other match within
+    min_margin of it, away from the peak), and not on the border of the search region.
     """
     x, y, w, h = np.round(box).astype(int)
     margin = max(8, int(0.5 * max(w, h)))
@@ -126,7 +132,7 @@ def measure_motion(
     away = scores.copy()
     r = max(2, min(w, h) // 4)  # the peak's own neighbourhood
     away[max(0, py - r) : py + r + 1, max(0, px - r) : px + r + 1] = -1
-    if away.max() > peak - 0.1:
+    if away.max() > peak - min_margin:
         return None  # a second, almost equal match: repeated texture, ambiguous
     return np.array([x0 + px, y0 + py, w, h], dtype=np.float64)
 
@@ -154,6 +160,10 @@ class FootagePairs(Dataset):
 
     `videos`: shipped clip names, video files or image folders (default: the shipped clips).
     `part`: which frames to cut pairs from: 'train' (the first 3/4, default), 'held_out', 'all'.
+    `min_peak`, `min_margin`: how strong and how unique a motion match must be (`measure_motion`);
+    `min_margin=STRICT_MARGIN` also refuses a template that matches two moving things about as
+    well (a pedestrian half hidden by another), at the cost of some moving pairs
+    (experiments/footage_motion_audit.py).
     """
 
     def __init__(
@@ -167,6 +177,7 @@ class FootagePairs(Dataset):
         max_gap: int = 4,
         moving_prob: float = 0.5,
         min_peak: float = 0.75,
+        min_margin: float = 0.1,
         max_translate: int = 4,
         max_rescale: float = 0.15,
         max_stretch: float = 0.05,
@@ -179,6 +190,7 @@ class FootagePairs(Dataset):
         self.length = cfg.pairs_per_epoch if length is None else int(length)
         self.seed, self.epoch, self.augment = int(seed), 0, augment
         self.max_gap, self.moving_prob, self.min_peak = max_gap, moving_prob, min_peak
+        self.min_margin = min_margin
         self.max_translate, self.max_rescale, self.max_stretch = (
             max_translate, max_rescale, max_stretch,
         )  # fmt: skip
@@ -229,7 +241,7 @@ class FootagePairs(Dataset):
         frames = self.clips[p.clip].frames
         if p.x == p.z:
             return p.z, p.box
-        moved = measure_motion(frames[p.z], frames[p.x], p.box, self.min_peak)
+        moved = measure_motion(frames[p.z], frames[p.x], p.box, self.min_peak, self.min_margin)
         if moved is None:
             return p.z, p.box  # the check failed: no motion rather than a guessed one
         return p.x, moved

@@ -5,6 +5,10 @@ NaN where the object is not visible); each file's header says how they were made
 hand-drawn frames are ground truth: the frames in between are NaN, so evaluation neither rewards
 nor punishes a tracker there. `assets/annotations/validation/` holds other objects of the same
 clips, boxed the same way, for choosing settings: the evaluation set is only for reporting.
+
+The harder real set (`read_hard_real_set`) is boxed the same way on OpenCV's sample clips
+(`data/opencv/`): a pedestrian crossed and hidden by others, a box turned by hand, a bottle tilted
+in a hand. Its files live in `assets/annotations/hard/` (validation: `hard/validation/`).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .footage import SHIPPED_VIDEOS, read_video
+from .footage import OPENCV_VIDEOS, SHIPPED_VIDEOS, iter_video, read_video
 from .sequence import Sequence
 from .split import held_out_start
 
@@ -29,6 +33,8 @@ ANNOTATIONS_DIR = Path(
 
 
 VALIDATION_DIR = ANNOTATIONS_DIR / "validation"  # other objects, for tuning; never for scores
+HARD_DIR = ANNOTATIONS_DIR / "hard"  # the harder real set, on OpenCV's sample clips
+HARD_VALIDATION_DIR = HARD_DIR / "validation"  # other objects of those clips, for tuning
 
 
 def read_annotations(path: str | Path, frames: int) -> np.ndarray:
@@ -78,4 +84,51 @@ def read_real_set(part: str = "all", folder: str | Path = ANNOTATIONS_DIR) -> li
         boxes = read_annotations(path, len(frames))
         start = held_out_start(len(frames)) if part == "held_out" else 0
         sequences.append(Sequence(name, list(frames[start:]), boxes[start:]))
+    return sequences
+
+
+def hard_real_set_files(folder: str | Path = HARD_DIR) -> dict[str, Path]:
+    """Annotation files named after an OpenCV sample clip: {'cup:cup_bottle': path}."""
+    files = {}
+    for path in sorted(Path(folder).glob("*.txt")):
+        clip = path.stem.split("_")[0]
+        if clip in OPENCV_VIDEOS:
+            files[f"{clip}:{path.stem}"] = path
+    if not files:
+        raise FileNotFoundError(
+            f"no annotation files of OpenCV's sample clips ({', '.join(OPENCV_VIDEOS)}) in {folder}"
+        )
+    return files
+
+
+def drawn_span(path: str | Path) -> tuple[int, int]:
+    """The first and one past the last frame an annotation file has a row for."""
+    listed = np.loadtxt(path, delimiter=",", comments="#", ndmin=2)[:, 0].astype(int)
+    return int(listed.min()), int(listed.max()) + 1
+
+
+def read_hard_real_set(part: str = "all", folder: str | Path = HARD_DIR) -> list[Sequence]:
+    """The harder real set as Sequences of RGB frames, each cut to the frames its file covers.
+
+    A pedestrian is in view for only part of vtest's 795 frames, so each sequence runs from its
+    file's first row to its last (frame 0 of the sequence is that first row). part='held_out'
+    keeps only frames in the clip's last quarter (`held_out_start`), which `FootagePairs`
+    (part='train') never trains on; an object not in view there is left out.
+    """
+    if part not in ("all", "held_out"):
+        raise ValueError(f"part must be 'all' or 'held_out', not {part!r}")
+    sequences = []
+    for key, path in hard_real_set_files(folder).items():
+        clip, name = key.split(":")
+        frames = OPENCV_VIDEOS[clip][3]
+        first, stop = drawn_span(path)
+        if part == "held_out":
+            first = max(first, held_out_start(frames))
+        boxes = read_annotations(path, frames)[first:stop]
+        if not np.isfinite(boxes).all(axis=1).any():
+            continue  # not in view in this part
+        kept = [f for k, f in enumerate(iter_video(clip, max_frames=stop)) if k >= first]
+        sequences.append(Sequence(name, kept, boxes))
+    if not sequences:
+        raise ValueError(f"no object of {folder} has a box in the {part!r} part of its clip")
     return sequences

