@@ -5,10 +5,10 @@
                                    [--cudnn-benchmark] [--rounds 3]
 
 Rows, for each device (CUDA only when there is one), preset and precision:
-- plain: the plain reference tracker (`track_speed.PlainSiamFC`: SiamFC written the obvious way);
+- plain: the plain reference tracker (`plain_siamfc.PlainSiamFC`: SiamFC written the obvious way);
 - today: the library's reference tracker, `SiamFCTracker`;
 - fast: `FastSiamFCTracker` on one sequence;
-- fast xN: `track_sequences` over N sequences at once;
+- fast xN: `evaluate.runs.track_together` over N sequences at once;
 - on CUDA, also "fast graph" and "fast graph xN": the same with each step replayed as a CUDA graph.
 bf16 (autocast of the network; "mixed" is accepted as its older name) exists only for the fast
 tracker, so plain and today appear in the fp32 rows only. The header names the CPU and its
@@ -37,9 +37,11 @@ import time
 
 import numpy as np
 import torch
-from track_speed import PlainSiamFC, network_for, read_video
+from plain_siamfc import PlainSiamFC
+from track_speed import network_for, read_video
 
-from siamfc_edu.fast_tracker import FastSiamFCTracker, track_sequences
+from siamfc_edu.evaluate.runs import track_together
+from siamfc_edu.fast_tracker import FastOptions, FastSiamFCTracker
 from siamfc_edu.runtime import describe_cpu, full_float32
 from siamfc_edu.tracker import SiamFCTracker
 
@@ -74,9 +76,9 @@ def first_boxes(box: list[float], n: int) -> list[np.ndarray]:
 def time_batched(tracker, frames: list[np.ndarray], box: list[float], n: int) -> tuple:
     """n sequences in one batch: (first sequence's boxes, wall seconds, seconds of every frame)."""
     runs = [(frames, b) for b in first_boxes(box, n)]
-    track_sequences(tracker, [(frames[: 1 + WARM_FRAMES], b) for _, b in runs], batch=n)
+    track_together(tracker.batch_engine(), [(frames[: 1 + WARM_FRAMES], b) for _, b in runs], n)
     start = time.perf_counter()
-    results = track_sequences(tracker, runs, batch=n)
+    results = track_together(tracker.batch_engine(), runs, n)
     wall = time.perf_counter() - start - sum(times[0] for _, times in results)  # inits untimed
     seconds = [t for _, times in results for t in times[1:]]
     return results[0][0], wall, seconds
@@ -115,7 +117,8 @@ def rows_for(preset: str, device: torch.device, frames, box, args) -> list[list[
     for precision in precisions:
         for graph in graphs:
             bf16 = precision in ("bf16", "mixed")
-            fast = FastSiamFCTracker(net, cfg, device, bf16, cuda_graph=graph)
+            options = FastOptions("bf16" if bf16 else "fp32", cuda_graph=graph)
+            fast = FastSiamFCTracker(net, cfg, device, options)
             singles["fast graph" if graph else "fast", precision] = fast
     # one sequence: the trackers take turns, round after round, so that they share the load
     results = {key: ([], [], float("nan")) for key in singles}

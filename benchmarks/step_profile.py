@@ -22,8 +22,9 @@ from gpu_speed import first_boxes
 from track_speed import network_for, read_video
 
 from siamfc_edu.device_crops import crop_windows, frames_to_device, resize_squares, upsample_maps
-from siamfc_edu.fast_tracker import SiamFCBatch, correlate_per_sequence
+from siamfc_edu.fast_tracker import FastOptions, SiamFCBatch, correlate_per_sequence, peak_tensors
 from siamfc_edu.runtime import full_float32
+from siamfc_edu.tracker import displacement, locate_peak
 
 STAGES = ["frames up", "squares up", "crops", "phi", "correlation", "grouped",
           "upsampling", "peaks", "host moves"]  # fmt: skip
@@ -56,8 +57,7 @@ def correlate_grouped(kernels: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 def staged_step(batch: SiamFCBatch, frames: list[np.ndarray], times: dict) -> None:
     """`SiamFCBatch.step`'s device path, one stage at a time, each clocked."""
     device, cfg = batch.device, batch.cfg
-    sides = np.array([t.base_x_side * t.scale for t in batch.targets])[:, None]
-    sides = sides * batch.scale_factors
+    sides = np.array([t.search_sides(batch.scale_factors) for t in batch.targets])
     centers = np.array([t.center for t in batch.targets])
 
     def squares_up():
@@ -78,18 +78,26 @@ def staged_step(batch: SiamFCBatch, frames: list[np.ndarray], times: dict) -> No
         clock(device, times, "grouped", correlate_grouped, kernels, x)
     raw = raw * batch.net.head.out_scale + batch.net.head.bias
     upsampled = clock(device, times, "upsampling", upsample_maps, raw, cfg.upscale_size)
-    peaks = clock(device, times, "peaks", lambda: batch.find_peaks(upsampled)[-1].cpu().numpy())
+
+    def find_peaks():
+        peak = locate_peak(upsampled, batch.penalty, batch.window, cfg)
+        return peak_tensors(peak)[-1].cpu().numpy()
+
+    peaks = clock(device, times, "peaks", find_peaks)
 
     def moves():
-        for i, (k, row, col) in enumerate(peaks):
-            batch.move(batch.targets[i], int(row), int(col), sides[i, k], batch.scale_factors[k])
+        best, row, col = peaks.T
+        _, _, frame_px = displacement(row, col, sides[np.arange(len(sides)), best], cfg)
+        for target, move, k in zip(batch.targets, frame_px, best, strict=True):
+            target.move(move, batch.scale_factors[k], cfg)
 
     clock(device, times, "host moves", moves)
 
 
 def profile(net, cfg, device, frames, box, b: int, mixed: bool, graph: bool, steps: int):
     """ms per step of each stage (graph=False), or of the whole step only."""
-    batch = SiamFCBatch(net, cfg, device, mixed, ops="device", cuda_graph=graph)
+    precision = "bf16" if mixed else "fp32"
+    batch = SiamFCBatch(net, cfg, device, FastOptions(precision, ops="device", cuda_graph=graph))
     for start in first_boxes(box, b):
         batch.add(frames[0], start)
     for frame in frames[1:4]:  # warm-up

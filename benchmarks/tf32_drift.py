@@ -16,6 +16,7 @@ import torch
 
 from siamfc_edu import SiamFCTracker, fast_tracker
 from siamfc_edu.data import read_video, render_video
+from siamfc_edu.tracker import inference_embedding
 
 
 def sequences() -> list[tuple[str, list[np.ndarray], list[float]]]:
@@ -40,7 +41,8 @@ def main() -> None:
     print(f"{torch.cuda.get_device_name()}, torch {torch.__version__}, ", end="")
     print(f"cudnn allow_tf32 by default: {torch.backends.cudnn.allow_tf32}")
     x = torch.rand(3, 3, 255, 255) * 255  # phi alone: a copy folded in float64 on the CPU
-    want = fast_tracker.fold_batch_norm(reference.net.backbone).double()(x.double())
+    folded = inference_embedding(reference.net.backbone, torch.device("cpu")).double()
+    want = folded(x.double())
     gpu = fast_tracker.FastSiamFCTracker.from_weights(device="cuda").batch
     for label, precision in [("IEEE fp32", ieee), ("TF32", no_change)]:
         with torch.inference_mode(), precision(gpu.device):

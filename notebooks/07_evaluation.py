@@ -42,11 +42,13 @@ from IPython.display import Code, display
 from matplotlib.patches import Rectangle
 
 from siamfc_edu import SiamFCTracker, viz
-from siamfc_edu import evaluate as ev
 from siamfc_edu.baselines import MILTracker, NCCTracker
 from siamfc_edu.boxes import box_center
 from siamfc_edu.config import quick_mode
 from siamfc_edu.data import ATTRIBUTES, make_dataset, read_image, read_otb, read_real_set
+from siamfc_edu.evaluate import metrics as ev
+from siamfc_edu.evaluate import report
+from siamfc_edu.evaluate.runs import evaluate_multistart, evaluate_runs, start_frames
 
 QUICK = quick_mode()
 torch.manual_seed(0)
@@ -255,11 +257,11 @@ print("ok: 20/21 AO <= AUC <= 20/21 (AO + 0.05)")
 # The course's real clips are short, so we run each sequence from several **start frames**
 # spread evenly over the frames where the target is annotated, and average: the start frame's
 # box is given, so it is not scored. Each run is one `SequenceResult`, named `sequence@start`.
-# `ev.evaluate_multistart(tracker, sequences, starts)` runs them all (its loop, which also skips a
-# sequence that fails, is in `siamfc_edu/evaluate.py`); the start frames come from:
+# `evaluate_multistart(tracker, sequences, starts)` runs them all (its runner, which also skips
+# a sequence that fails, is in `siamfc_edu/evaluate/runs.py`); the start frames come from:
 
 # %%
-display(Code(inspect.getsource(ev.start_frames), language="python"))
+display(Code(inspect.getsource(start_frames), language="python"))
 
 # %% [markdown]
 # The real set: one object per shipped clip, boxes drawn by hand on every 5th frame (the frames
@@ -271,7 +273,7 @@ for seq in real_all:
     drawn = np.flatnonzero(ev.has_ground_truth(seq.boxes))
     print(
         f"{seq.name:<21} {len(seq):>3} frames, {len(drawn):>2} drawn (frames {drawn[0]}-"
-        f"{drawn[-1]}), starts: {ev.start_frames(seq.boxes, 4)}"
+        f"{drawn[-1]}), starts: {start_frames(seq.boxes, 4)}"
     )
 
 # %% [markdown]
@@ -297,7 +299,7 @@ def evaluate_all(sequences, starts):
     """Every tracker on every sequence from `starts` start frames: one list of results."""
     results = []
     for name, make in TRACKERS.items():
-        results += ev.evaluate_multistart(make(), sequences, starts=starts, name=name)
+        results += evaluate_multistart(make(), sequences, starts=starts, name=name)
     return results
 
 
@@ -306,12 +308,13 @@ real_starts = 2 if QUICK else 4
 real_results = evaluate_all(real, starts=real_starts)
 real_summaries = ev.summarize(real_results)
 print(f"{len(real)} clips x {real_starts} starts\n")
-print(ev.format_table(real_summaries))
+print(report.format_table(real_summaries))
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), layout="constrained")
-ev.plot_success(real_summaries, ax=axes[0], title=f"Success plot, real set ({real_starts} starts)")
-ev.plot_precision(real_summaries, ax=axes[1], title="Precision plot, real set")
+title = f"Success plot, real set ({real_starts} starts)"
+report.plot_success(real_summaries, ax=axes[0], title=title)
+report.plot_precision(real_summaries, ax=axes[1], title="Precision plot, real set")
 plt.show()
 
 # %% [markdown]
@@ -417,15 +420,15 @@ starts_text = "1 start" if gen_starts == 1 else f"{gen_starts} starts"
 gen_results = evaluate_all(generated, starts=gen_starts)
 gen_summaries = ev.summarize(gen_results)
 print(f"{len(generated)} generated sequences x {starts_text}\n")
-print(ev.format_table(gen_summaries))
+print(report.format_table(gen_summaries))
 gen_auc = {s.tracker: s.auc for s in gen_summaries}
 assert gen_auc["SiamFC tiny"] > gen_auc["NCC"], "SiamFC should lead NCC on the generated set"
 print(f"\nok: SiamFC leads NCC here by {gen_auc['SiamFC tiny'] - gen_auc['NCC']:.3f} AUC")
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), layout="constrained")
-ev.plot_success(gen_summaries, ax=axes[0], title=f"Success plot, generated ({starts_text})")
-ev.plot_precision(gen_summaries, ax=axes[1], title="Precision plot, generated")
+report.plot_success(gen_summaries, ax=axes[0], title=f"Success plot, generated ({starts_text})")
+report.plot_precision(gen_summaries, ax=axes[1], title="Precision plot, generated")
 plt.show()
 
 # %% [markdown]
@@ -451,7 +454,7 @@ if not QUICK:
 for name, meaning in ATTRIBUTES.items():
     print(f"{name:<4} {meaning}")
 print()
-print(ev.format_attribute_table(ev.attribute_table(gen_results)))
+print(report.format_attribute_table(ev.attribute_table(gen_results)))
 
 # %% [markdown]
 # ## 8. Why one sequence and one start cannot choose a model
@@ -644,7 +647,7 @@ print(f"ours, SiamFC tiny, generated AUC     {siam_gen.auc:.3f}  at {siam_gen.fp
 # %% [markdown]
 # ## 10. The paper's protocols: TRE, SRE and VOT
 # The paper (§4) shows SiamFC under three OTB protocols (Fig. 3) and under VOT-15's (Table 2).
-# OTB's (Wu et al. 2013), in `siamfc_edu.protocols.otb`:
+# OTB's (Wu et al. 2013), in `siamfc_edu.evaluate.otb`:
 # - **OPE**: one run from the first frame's true box (section 5);
 # - **TRE** (temporal robustness): runs from **20 start frames** spread over the sequence, each
 #   to the end; a start must leave at least 20 frames, so a short sequence repeats starts;
@@ -658,8 +661,8 @@ print(f"ours, SiamFC tiny, generated AUC     {siam_gen.auc:.3f}  at {siam_gen.fp
 # averaging over sequences. First, the definitions on a box and a 100-frame sequence:
 
 # %% tags=["nbval-check-output"]
-from siamfc_edu.protocols import otb as otb_protocols
-from siamfc_edu.protocols import vot as vot_protocol
+from siamfc_edu.evaluate import otb as otb_protocols
+from siamfc_edu.evaluate import vot as vot_protocol
 
 print("TRE starts, 100 frames:", otb_protocols.tre_start_frames(np.ones((100, 4))))
 print("TRE starts, 20 frames: ", otb_protocols.tre_start_frames(np.ones((20, 4))))
@@ -675,13 +678,13 @@ for shift in otb_protocols.SRE_SHIFTS:
 proto_seqs = generated[:1] if QUICK else generated[:8]
 PROTO_TRACKERS = {"SiamFC tiny": TRACKERS["SiamFC tiny"], "NCC": NCCTracker}
 proto = {}
-for protocol in otb_protocols.PROTOCOLS:
+for protocol in otb_protocols.PROTOCOLS.values():  # OPE, TRE, SRE: each a run planner
     runs = []
     for name, make in PROTO_TRACKERS.items():
-        runs += otb_protocols.evaluate_protocol(make(), proto_seqs, protocol, name)
-    proto[protocol] = otb_protocols.summarize_protocol(runs)
-print(otb_protocols.format_protocol_table(proto))
-fig = otb_protocols.plot_protocols(proto)
+        runs += evaluate_runs(make(), proto_seqs, protocol, name)
+    proto[protocol.title] = ev.summarize(runs, pooled=True)  # OTB pools a sequence's runs
+print(report.format_protocol_table(proto))
+fig = report.plot_protocols(proto)
 display(fig)
 
 # %% [markdown]
@@ -707,7 +710,7 @@ vot_runs = []
 for name, make in PROTO_TRACKERS.items():
     vot_runs += vot_protocol.evaluate_supervised(make(), vot_seqs, name)
 vot_summaries = vot_protocol.summarize_supervised(vot_runs)
-print(vot_protocol.format_sequence_table(vot_runs))
+print(report.format_sequence_table(vot_runs))
 
 # %% [markdown]
 # Our sequences are much shorter than 108 frames, so the toolkit's EAO is undefined here (`nan`,
@@ -717,8 +720,8 @@ print(vot_protocol.format_sequence_table(vot_runs))
 # layout, the paper's rows first:
 
 # %%
-print(vot_protocol.format_vot_table(vot_summaries))
-fig = vot_protocol.plot_eao(vot_summaries)
+print(report.format_vot_table(vot_summaries))
+fig = report.plot_eao(vot_summaries)
 display(fig)
 
 # %% [markdown]

@@ -47,19 +47,18 @@ from siamfc_edu.config import get_preset, quick_mode
 from siamfc_edu.crops import crop_and_resize
 from siamfc_edu.data import read_real_set, read_video, render_video
 from siamfc_edu.device_crops import crop_batch, crop_windows, frames_to_device, upsample_maps
+from siamfc_edu.evaluate.runs import track_together
 from siamfc_edu.fast_tracker import (
+    FastOptions,
     FastSiamFCTracker,
-    SiamFCBatch,
     correlate_per_sequence,
     default_ops,
-    fold_batch_norm,
     to_host,
-    track_sequences,
 )
 from siamfc_edu.head import cross_correlation
 from siamfc_edu.model import build_model
 from siamfc_edu.runtime import crops_to_tensor, default_device, full_float32
-from siamfc_edu.tracker import Pieces, apply_window, penalise, upsample
+from siamfc_edu.tracker import Pieces, inference_embedding, locate_peak, upsample
 
 QUICK = quick_mode()
 torch.manual_seed(0)
@@ -114,14 +113,6 @@ def network(tracker: SiamFCTracker, x: torch.Tensor) -> np.ndarray:
     return tracker.net.head(tracker.kernel, tracker.embed(x))[:, 0].float().cpu().numpy()
 
 
-def peak_search(tracker: SiamFCTracker, maps: np.ndarray) -> tuple:
-    """Steps 4-6 of `step` with the library's pieces: penalty, best scale, window, argmax."""
-    penalised = penalise(maps, tracker.penalty)
-    best = penalised.reshape(len(maps), -1).max(axis=1).argmax()
-    windowed = apply_window(penalised[best], tracker.window, tracker.cfg.window_influence)
-    return np.unravel_index(windowed.argmax(), windowed.shape)
-
-
 @torch.inference_mode()
 def profile(tracker: SiamFCTracker, n_frames: int) -> dict[str, float]:
     """Milliseconds per frame of each piece of the reference step, clocked one by one."""
@@ -135,12 +126,12 @@ def profile(tracker: SiamFCTracker, n_frames: int) -> dict[str, float]:
     tracker.init(bikes[0], bikes_box)
     tracker.step(bikes[1])  # warm-up: the first call of a network sets itself up (not clocked)
     for frame in bikes[2:n_frames]:
-        sides = tracker.base_x_side * tracker.scale * tracker.scale_factors
+        sides = tracker.target.search_sides(tracker.scale_factors)
         crops = clock("crops", tracker.search_crops, frame, sides)
         x = clock("to device", crops_to_tensor, crops, tracker.device)
         maps = clock("network", network, tracker, x)
         upsampled = clock("upsampling", upsample, maps, tracker.cfg.upscale_size)
-        clock("peak search", peak_search, tracker, upsampled)
+        clock("peak search", locate_peak, upsampled, tracker.penalty, tracker.window, tracker.cfg)
         tracker.step(frame)  # move on to the next frame (not clocked)
     return times
 
@@ -192,7 +183,7 @@ reference.init(frames[0], first_box)
 for frame in frames[1:20]:
     reference.update(frame)
 frame = frames[20]
-sides = reference.base_x_side * reference.scale * reference.scale_factors
+sides = reference.target.search_sides(reference.scale_factors)
 want, host_ms = timed(reference.search_crops, frame, sides)
 batch, upload_ms = timed(frames_to_device, [frame], device)
 sizes = torch.tensor([frame.shape[:2]], device=device)
@@ -253,8 +244,8 @@ print(f"on {device}: crops and upsampling run on the {default_ops(device)}")
 #   $b' = (b-\mu)\,\gamma/\sqrt{\sigma^2+\epsilon}+\beta$.
 #   One layer fewer per block, the same output.
 # - Channels-last memory (the crops' own layout) is what the fast convolution kernels read.
-# - On a GPU, `mixed_precision=True` runs $\varphi$ under bf16 autocast; the correlation and
-#   everything after it stay in float32.
+# - `FastOptions(precision="bf16")` runs $\varphi$ under bf16 autocast; the correlation and
+#   everything after it stay in float32 (section 4).
 # - On a GPU, float32 must be asked for: cuDNN runs float32 convolutions in TF32 by default
 #   (10 mantissa bits instead of 23). On an H200, φ's largest error was $4\cdot10^{-4}$ of its
 #   largest value in TF32 against $2\cdot10^{-6}$ in float32, enough to move the boxes on
@@ -265,7 +256,7 @@ print(f"on {device}: crops and upsampling run on the {default_ops(device)}")
 x = got  # the three search crops from 2.1, already on the device
 with torch.inference_mode(), full_float32(device):
     unfolded = reference.net.backbone
-    folded = fold_batch_norm(unfolded).to(device, memory_format=torch.channels_last)
+    folded = inference_embedding(unfolded, device)
     want_x, unfolded_ms = timed(unfolded, x.contiguous())
     got_x, folded_ms = timed(folded, x)
 torch.testing.assert_close(got_x, want_x, rtol=1e-4, atol=1e-3)
@@ -318,13 +309,25 @@ assert error < 1e-4 * np.abs(want_up).max()
 
 # %% [markdown]
 # ### 2.5 Penalty, window and peak on the device, one copy back
-# `find_peaks` does steps 4-6 for every sequence at once and leaves each sequence's
-# (scale, row, col) on the device; `step` copies those three integers to the host, the step's
-# only copy back. The displacement and the damped scale follow on the host, with the reference
-# tracker's own functions in float64: a handful of numbers per sequence.
+# Steps 4-6 are not written again for the device: the fast tracker calls the reference's own
+# `locate_peak` on tensors of shape $(B, S, 272, 272)$, every sequence at once. Each function in
+# it works on NumPy arrays and on tensors alike, with any leading batch dimensions. It leaves
+# each sequence's (scale, row, col) on the device; `step` copies those three integers to the
+# host, the step's only copy back. The displacement and the damped scale follow on the host,
+# with the reference's `displacement` and `Target.move` in float64: a handful of numbers per
+# sequence.
 
 # %%
-display(Code(inspect.getsource(SiamFCBatch.find_peaks), language="python"))
+display(Code(inspect.getsource(locate_peak), language="python"))
+maps_up = torch.from_numpy(np.stack([want_up, want_up[::-1]])).to(device)  # B = 2 sequences
+penalty = torch.from_numpy(reference.penalty).to(device)
+window = torch.from_numpy(reference.window).float().to(device)
+on_device = locate_peak(maps_up, penalty, window, cfg)
+for b in range(2):
+    host = locate_peak(maps_up[b].cpu().numpy(), reference.penalty, reference.window, cfg)
+    device_peak = [int(on_device.best_scale[b]), int(on_device.row[b]), int(on_device.col[b])]
+    assert device_peak == [int(host.best_scale), int(host.row), int(host.col)]
+print("ok: the same peaks from NumPy one sequence at a time and from tensors in one batch")
 
 # %% [markdown]
 # ### 2.6 The whole fast tracker
@@ -388,7 +391,7 @@ from siamfc_edu.runtime import choose_precision, describe_cpu, gpu_has_native_bf
 native = gpu_has_native_bf16(device) if on_gpu else bool(native_bf16())
 print(torch.cuda.get_device_name(device) if on_gpu else describe_cpu())
 print(f"--precision auto chooses here: {choose_precision('auto', device, cfg.name)}")
-fast_bf16 = FastSiamFCTracker.from_weights(device=device, precision="bf16")
+fast_bf16 = FastSiamFCTracker.from_weights(device=device, options=FastOptions(precision="bf16"))
 with torch.inference_mode():  # the same three crops (2.1), each tracker's own phi(z)
     maps = {}
     for name, tracker in (("fp32", fast), ("bf16", fast_bf16)):
@@ -413,8 +416,9 @@ else:
 
 # %% [markdown]
 # ## 3. Many sequences in one batch
-# An evaluation tracks many sequences that do not depend on each other. `track_sequences` keeps
-# B of them in one `SiamFCBatch`: one exemplar each, the crops of all B frames in one batch
+# An evaluation tracks many sequences that do not depend on each other. Its runner's
+# `track_together` (in `siamfc_edu/evaluate/runs.py`) keeps B of them in the tracker's
+# `batch_engine()`, one `SiamFCBatch`: one exemplar each, the crops of all B frames in one batch
 # through $\varphi$, the correlation per sequence, the peaks of all at once. When a sequence
 # ends, the next one takes its place, so lengths and frame sizes can differ. The boxes are those
 # of tracking each sequence alone.
@@ -425,12 +429,12 @@ runs = []
 for seed in range(n_runs):
     video = render_video(np.random.default_rng(1000 + seed), n_frames, held_out=True)
     runs.append((video.frames, video.boxes[0][0]))
-track_sequences(fast, [(f[:3], b) for f, b in runs], batch=n_runs)  # warm-up, as above
+track_together(fast.batch_engine(), [(f[:3], b) for f, b in runs], n_runs)  # warm-up, as above
 start = time.perf_counter()
 alone = [fast.track(f, b)[0] for f, b in runs]
 alone_s = time.perf_counter() - start
 start = time.perf_counter()
-together = track_sequences(fast, runs, batch=n_runs)
+together = track_together(fast.batch_engine(), runs, n_runs)
 together_s = time.perf_counter() - start
 for (boxes, _), want in zip(together, alone, strict=True):
     np.testing.assert_allclose(boxes, want, atol=1e-4, rtol=0)
@@ -454,7 +458,7 @@ batch_sizes = [3, 12, 24] if QUICK else [3, 12, 48, 96]
 per_crop = {}
 with torch.inference_mode():
     for preset, net in [("tiny", reference.net), ("SiamFC-3s", paper_net)]:
-        phi = fold_batch_norm(net.backbone).to(device, memory_format=torch.channels_last)
+        phi = inference_embedding(net.backbone, device)
         per_crop[preset] = []
         for n in batch_sizes:
             crops = torch.rand(n, 3, 255, 255, device=device) * 255

@@ -34,9 +34,12 @@ def parse_box(text: str) -> list[float]:
 def frame_count(source: str) -> int | None:
     """How many frames a video or folder has, for the progress bar (None when unknown)."""
     from .data import SHIPPED_VIDEOS, list_images
+    from .data.footage import OPENCV_VIDEOS
 
     if source in SHIPPED_VIDEOS:
         return SHIPPED_VIDEOS[source][2]
+    if source in OPENCV_VIDEOS:
+        return OPENCV_VIDEOS[source][3]
     if Path(source).is_dir():
         return len(list_images(source))
     n = int(cv2.VideoCapture(source).get(cv2.CAP_PROP_FRAME_COUNT))
@@ -221,29 +224,15 @@ def cmd_train(args: argparse.Namespace) -> None:
     train_from_args(args)
 
 
-def evaluation_sequences(root: str | Path) -> list:
-    """'real', 'real-held-out', 'real-validation' (hand-drawn boxes), or OTB sequences in root."""
-    from .data import read_otb, read_real_set
-    from .data.real import VALIDATION_DIR
-
-    if str(root) in ("real", "real-held-out"):
-        return read_real_set("all" if str(root) == "real" else "held_out")
-    if str(root) == "real-validation":
-        return read_real_set(folder=VALIDATION_DIR)
-    root = Path(root)
-    return read_otb(root / "OTB" if (root / "OTB").is_dir() else root)
-
-
 def siamfc_for_evaluation(args: argparse.Namespace, announce: bool = True):
-    """The SiamFC tracker to evaluate: with --batch N, N runs tracked at once, same boxes."""
-    if args.batch < 1:
-        raise ValueError(f"--batch {args.batch}: give at least 1 run at a time")
-    tracker = make_tracker(args.weights, args.preset, args.device, args.precision, announce)
-    if args.batch == 1:
-        return tracker
-    from .fast_tracker import BatchedTracker
+    """The SiamFC tracker to evaluate: with --batch N the fast one, whose batch engine the
+    evaluation's runner uses to track N runs at once (the same boxes)."""
+    from .fast_tracker import FastSiamFCTracker
 
-    return BatchedTracker(tracker, args.batch)
+    tracker = make_tracker(args.weights, args.preset, args.device, args.precision, announce)
+    if args.batch == 1 or isinstance(tracker, FastSiamFCTracker):
+        return tracker
+    return FastSiamFCTracker.like(tracker)  # float32, as the reference it replaces
 
 
 def chosen_trackers(args: argparse.Namespace) -> dict:
@@ -271,70 +260,18 @@ def chosen_trackers(args: argparse.Namespace) -> dict:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
-    """Run every tracker on every sequence; print the tables, write them and the plots to --out."""
-    if args.protocol != "ope":  # the paper's OTB / VOT protocols: cmd_evaluate_protocols
-        return cmd_evaluate_protocols(args)
-    from collections.abc import Iterator
+    """Run every tracker under every protocol; print the tables, write them and the plots to --out.
 
-    from tqdm import tqdm
+    Run again with the same --out, a killed evaluation keeps its finished runs.
+    """
+    from .evaluate.report import run_evaluation
 
-    from . import evaluate
-
-    makers = chosen_trackers(args)
-    names = list(makers)
-    if args.starts < 1:
-        raise ValueError(f"--starts {args.starts}: give at least 1 run per sequence")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)  # an unwritable --out fails before any tracking
-    protocol = evaluate.protocol_name(args.starts)
-    sequences = evaluation_sequences(args.data)
-    print(
-        f"evaluating {', '.join(names)} on {len(sequences)} sequences ({protocol}); "
-        f"tables and plots go to {out}/",
-        flush=True,
-    )
-
-    def progress(name: str) -> Iterator:
-        """The sequences, with a progress bar (to stderr) that names the one being tracked."""
-        bar = tqdm(sequences, desc=name, unit="sequence")
-        for seq in bar:
-            bar.set_postfix_str(seq.name)
-            yield seq
-
-    results, failures = [], []
-    for name in names:
-        tracker, runs = makers[name](), progress(name)
-        if args.starts > 1:
-            results += evaluate.evaluate_multistart(tracker, runs, args.starts, name, failures)
-        else:
-            results += evaluate.evaluate_tracker(tracker, runs, name, failures)
-        failed = {f.sequence for f in failures}
-        sequences = [s for s in sequences if s.name not in failed]  # the next trackers skip them
-    results = evaluate.without_failed(results, failures)
-    if not results:
-        raise ValueError(f"no sequence could be evaluated; the first failure: {failures[0]}")
-    summaries = evaluate.summarize(results)
-    report = evaluate.format_report(summaries, results, failures, protocol)
-    print("\n" + report)
-    paths = evaluate.save_results(summaries, report, out)
-    paths += evaluate.save_plots(summaries, out, protocol=protocol)
-    print(f"\nwritten to {out}/: " + ", ".join(p.name for p in paths))
-
-
-def cmd_evaluate_protocols(args: argparse.Namespace) -> None:
-    """`evaluate --protocol ope,tre,sre,vot`: the paper's protocols (siamfc_edu.protocols)."""
-    from .protocols import report, vot
-
-    makers = chosen_trackers(args)
-    protocols = report.parse_protocols(args.protocol)
-    otb_sequences = evaluation_sequences(args.data) if set(protocols) - {"vot"} else None
-    vot_sequences = vot.read_vot_set(report.vot_root(args.data)) if "vot" in protocols else None
-
-    def say(line: str) -> None:
-        print(line, file=sys.stderr, flush=True)
-
-    text = report.run_protocols(makers, protocols, args.out, otb_sequences, vot_sequences, say)
-    print(text + f"\n\nresults, protocols.md and the figures in {args.out}/")
+    settings = {"data": str(args.data), "weights": args.weights, "preset": args.preset,
+                "precision": args.precision}  # fmt: skip
+    run_evaluation(
+        chosen_trackers(args), args.data, args.out, args.protocol, args.starts, args.batch,
+        settings, say=lambda line: print(line, flush=True),
+    )  # fmt: skip
 
 
 def cmd_make_exercises(args: argparse.Namespace) -> None:
@@ -421,7 +358,8 @@ def build_parser() -> argparse.ArgumentParser:
         "evaluate",
         help="OTB one-pass evaluation of several trackers",
         description="Score trackers on OTB-layout or real sequences. Prints the tables and "
-        "writes them (results.txt, results.csv) with the plots to --out (default ./evaluation/).",
+        "writes them (results.txt, results.csv) with the plots to --out (default ./evaluation/). "
+        "Run again with the same --out, a killed evaluation keeps its finished runs.",
     )
     evaluate.add_argument(
         "--data",

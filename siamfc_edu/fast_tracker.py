@@ -9,9 +9,13 @@ Here one step of B sequences, each searched at S scales, runs as a few batched o
 2. phi (batch norm folded into the convolutions, channels-last memory, bf16 autocast on request)
    embeds all B*S crops at once; each sequence's exemplar, embedded once, is correlated with its
    own S crops: one grouped convolution, the sequences as groups;
-3. the maps are upsampled bicubic, penalised, windowed and searched for their peak on the device;
+3. the maps are upsampled bicubic on the device; the reference tracker's own `locate_peak`
+   penalises, windows and finds the peaks of all B sequences at once, as tensors;
 4. the frame's one host synchronisation: the peak of each sequence, (scale, row, col). The new
-   centre and scale follow on the host from the reference tracker's own functions, in float64.
+   centre and scale follow on the host from the reference's `displacement` and `Target.move`.
+
+Only what is device-specific lives here: crops on the device, the per-sequence correlation, CUDA
+graphs, and the precision (`FastOptions`).
 
 On a GPU, float32 means float32: cuDNN would otherwise run the convolutions in TF32 (10-bit
 mantissas), and the boxes would drift from the reference's. Steps 1-3 have fixed shapes, so on a
@@ -23,25 +27,22 @@ more sequences at once, where the arithmetic fills the GPU, it changes little (-
 On the CPU, OpenCV's crops and upsampling are faster than the tensor ones (measured in
 `benchmarks/gpu_speed.py`), so there the same tracker crops and upsamples on the host:
 `default_ops` chooses, in one place. Tracking B sequences together gives the boxes of tracking
-them one by one (`track_sequences`).
+them one by one (`batch_engine`, scheduled by `evaluate.runs.track_together`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .backbone import AlexNetEmbedding, fuse_for_inference
-from .boxes import box_center, center_box, check_box
+from .boxes import check_box
 from .config import SiamFCConfig, get_preset
-from .crops import crop_and_resize, exemplar_side, search_side
+from .crops import crop_and_resize, exemplar_side
 from .device_crops import (
     crop_batch,
     crop_windows,
@@ -49,9 +50,9 @@ from .device_crops import (
     resize_squares,
     upsample_maps,
 )
-from .images import as_rgb_frame, mean_color, read_image
+from .images import as_rgb_frame, mean_color
 from .interface import Tracker
-from .model import SiamFCNet, build_model
+from .model import SiamFCNet, build_model, default_weights, load_weights
 from .runtime import (
     Precision,
     check_frame_size,
@@ -61,17 +62,36 @@ from .runtime import (
     resolve_device,
 )
 from .tracker import (
+    Peak,
+    Pieces,
     SiamFCTracker,
+    Target,
     TrackStep,
-    damped_scale,
     displacement,
     hann_window,
+    inference_embedding,
+    locate_peak,
     scale_factors,
     scale_penalties,
     upsample,
 )
 
 OPS = ("device", "host")
+
+
+@dataclass(frozen=True)
+class FastOptions:
+    """How the fast tracker runs; the preset's numbers are the same on every setting.
+
+    precision: 'fp32', 'bf16' (the network under bf16 autocast) or 'auto' (bf16 where the CPU or
+    GPU computes it natively, `runtime.choose_precision`). ops: where crops and upsampling run,
+    'device' or 'host' (None: `default_ops`). cuda_graph: whether each step is replayed as a
+    CUDA graph (None: `uses_cuda_graph`).
+    """
+
+    precision: str = "fp32"
+    ops: str | None = None
+    cuda_graph: bool | None = None
 
 
 def default_ops(device: torch.device) -> str:
@@ -97,16 +117,6 @@ def uses_cuda_graph(choice: bool | None, device: torch.device, ops: str, sequenc
     return device.type == "cuda" and ops == "device" and sequences == 1
 
 
-def fold_batch_norm(embedding: torch.nn.Module) -> torch.nn.Module:
-    """phi for inference: each batch norm folded into its convolution, w' = w g / sqrt(var + eps).
-
-    An AlexNet embedding is folded (`backbone.fuse_for_inference`); any other is used as it is.
-    """
-    if isinstance(embedding, AlexNetEmbedding):
-        return fuse_for_inference(embedding)
-    return embedding.eval()
-
-
 def correlate_per_sequence(kernels: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """Each sequence's exemplar slid over its own S search embeddings: (B, S, H-h+1, W-w+1).
 
@@ -124,21 +134,6 @@ def correlate_per_sequence(kernels: torch.Tensor, x: torch.Tensor) -> torch.Tens
 
 
 @dataclass
-class Target:
-    """One tracked sequence's state, on the host: the reference tracker's centre and scale."""
-
-    center: np.ndarray  # (cx, cy) in the frame
-    scale: float  # size relative to the first frame
-    base_size: np.ndarray  # (w, h) in the first frame
-    base_x_side: float  # side of the search region at scale 1
-    frame_shape: tuple[int, ...] = ()  # the first frame's shape: every frame must have it
-
-    def box(self) -> np.ndarray:
-        """The current box, 0-based [x, y, w, h]."""
-        return center_box(self.center, self.base_size * self.scale)
-
-
-@dataclass
 class BatchStep:
     """One step of B sequences at S scales, everything but the host state as device tensors."""
 
@@ -146,10 +141,16 @@ class BatchStep:
     crops: torch.Tensor  # (B*S, 3, 255, 255) float32, channels-last: the search images x
     raw_scores: torch.Tensor  # (B, S, 17, 17)
     upsampled: torch.Tensor  # (B, S, 272, 272)
-    best_peaks: torch.Tensor  # (B, S) each scale's highest penalised score
+    penalised: torch.Tensor  # (B, S, 272, 272)
     normalised: torch.Tensor  # (B, 272, 272) each sequence's chosen map, minimum 0, sum 1
     windowed: torch.Tensor  # (B, 272, 272)
     peaks: np.ndarray  # (B, 3) the chosen scale, row, col: the step's only copy to the host
+
+
+def peak_tensors(peak: Peak) -> tuple[torch.Tensor, ...]:
+    """`locate_peak`'s maps, then its (B, 3) peaks (scale, row, col), as a tuple of tensors."""
+    peaks = torch.stack([peak.best_scale, peak.row, peak.col], dim=1)
+    return peak.penalised, peak.normalised, peak.windowed, peaks
 
 
 class SiamFCBatch:
@@ -160,26 +161,23 @@ class SiamFCBatch:
         net: SiamFCNet | None = None,
         cfg: SiamFCConfig | None = None,
         device: str | torch.device | None = None,
-        mixed_precision: bool = False,
-        ops: str | None = None,
-        cuda_graph: bool | None = None,
+        options: FastOptions = FastOptions(),
     ):
         self.cfg = cfg or get_preset()
         self.device = resolve_device(device)
-        self.ops = ops or default_ops(self.device)
+        self.ops = options.ops or default_ops(self.device)
         if self.ops not in OPS:
             raise ValueError(f"ops must be one of {OPS}, not {self.ops!r}")
-        if cuda_graph and (self.device.type != "cuda" or self.ops != "device"):
+        if options.cuda_graph and (self.device.type != "cuda" or self.ops != "device"):
             raise ValueError(
                 f"cuda_graph=True needs a CUDA device and ops='device', not {self.device} and "
                 f"ops={self.ops!r}"
             )
-        self.mixed_precision, self.cuda_graph = mixed_precision, cuda_graph  # None: by default
+        self.precision = choose_precision(options.precision, self.device, self.cfg.name)
+        self.options = dataclasses.replace(options, precision=self.precision.name)
         self.graph: StepGraph | None = None  # `device_step` recorded for one batch shape
         self.net = (net or build_model(self.cfg)).to(self.device).eval()
-        self.embed = fold_batch_norm(self.net.backbone).to(
-            self.device, memory_format=torch.channels_last
-        )
+        self.embed = inference_embedding(self.net.backbone, self.device)
         self.scale_factors = scale_factors(self.cfg)
         self.penalty = torch.from_numpy(scale_penalties(self.cfg)).to(self.device)
         window = hann_window(self.cfg.upscale_size)
@@ -201,12 +199,11 @@ class SiamFCBatch:
         """Start tracking a sequence from its first frame and box; return its exemplar crop z."""
         image = as_rgb_frame(image)
         box = check_box(box, image.shape)
-        center, (w, h) = box_center(box), box[2:]
-        z_side = np.array([[exemplar_side(w, h, self.cfg)]])
-        z = self.crop([image], center[None], z_side, self.cfg.exemplar_size)
+        target = Target.first(box, image.shape, self.cfg)
+        z_side = np.array([[exemplar_side(box[2], box[3], self.cfg)]])
+        z = self.crop([image], target.center[None], z_side, self.cfg.exemplar_size)
         with full_float32(self.device):
             self.kernels.append(self.embedding(z))
-        target = Target(center, 1.0, box[2:].copy(), search_side(w, h, self.cfg), image.shape)
         self.targets.append(target)
         return z
 
@@ -233,8 +230,11 @@ class SiamFCBatch:
     def embedding(self, crops: torch.Tensor) -> torch.Tensor:
         """phi of a batch of crops, in float32 (the network under bf16 autocast if asked)."""
         precision = torch.autocast(
-            self.device.type, torch.bfloat16, enabled=self.mixed_precision, cache_enabled=False
-        )  # no cache of cast weights: a CUDA graph could not record it
+            self.device.type,
+            torch.bfloat16,
+            enabled=self.precision.name == "bf16",
+            cache_enabled=False,  # no cache of cast weights: a CUDA graph could not record it
+        )
         with precision:
             return self.embed(crops).float()
 
@@ -254,25 +254,26 @@ class SiamFCBatch:
         frames = [as_rgb_frame(f) for f in frames]
         for frame, target in zip(frames, self.targets, strict=True):
             check_frame_size(frame, target.frame_shape)
-        x_sides = np.array([t.base_x_side * t.scale for t in self.targets])
-        sides = x_sides[:, None] * self.scale_factors  # 1. the scale pyramid, (B, S)
+        sides = np.array([t.search_sides(self.scale_factors) for t in self.targets])  # 1. (B, S)
         centers = np.array([t.center for t in self.targets])
         with full_float32(self.device):
             if self.ops == "host":  # 1-3. crops and upsampling with OpenCV
                 crops = self.crop(frames, centers, sides, self.cfg.instance_size)
                 raw = self.score(crops, torch.cat(self.kernels))
                 upsampled = self.upsample(raw)
-                maps = (crops, raw, upsampled, *self.find_peaks(upsampled))
-            else:  # 1-5. on the device, from the frames and the squares to cut
+                peak = locate_peak(upsampled, self.penalty, self.window, self.cfg)  # 4-6.
+                maps = (crops, raw, upsampled, *peak_tensors(peak))
+            else:  # 1-6. on the device, from the frames and the squares to cut
                 maps = self.on_device(frames, centers, sides)
         peaks = maps[-1].cpu().numpy()  # the step's only copy to the host
-        for i, (k, row, col) in enumerate(peaks):  # 6-7. on the host
-            factor = self.scale_factors[k]
-            self.move(self.targets[i], int(row), int(col), sides[i, k], factor)
+        best, row, col = peaks.T
+        _, _, frame_px = displacement(row, col, sides[np.arange(len(sides)), best], self.cfg)
+        for target, move, k in zip(self.targets, frame_px, best, strict=True):  # 7. on the host
+            target.move(move, self.scale_factors[k], self.cfg)
         return BatchStep(sides, *maps[:-1], peaks)
 
     def on_device(self, frames: list[np.ndarray], centers: np.ndarray, sides: np.ndarray) -> tuple:
-        """Steps 1-5 on the device: frames and squares go up, `device_step` runs (or its graph)."""
+        """Steps 1-6 on the device: frames and squares go up, `device_step` runs (or its graph)."""
         squares = crop_windows(centers, sides).reshape(-1, 3).astype(np.int64)
         inputs = (
             frames_to_device(frames, self.device),
@@ -280,7 +281,7 @@ class SiamFCBatch:
             torch.from_numpy(squares).to(self.device, non_blocking=True),
             torch.cat(self.kernels),
         )
-        if not uses_cuda_graph(self.cuda_graph, self.device, self.ops, len(frames)):
+        if not uses_cuda_graph(self.options.cuda_graph, self.device, self.ops, len(frames)):
             return self.device_step(*inputs)
         if self.graph is None or not self.graph.fits(inputs):
             self.graph = None  # free the old graph's memory before recording a new one
@@ -296,45 +297,17 @@ class SiamFCBatch:
     ) -> tuple[torch.Tensor, ...]:
         """Crops, f(z, x), upsampling and peaks: tensors in, tensors out, every shape fixed.
 
-        Returns crops, raw maps, upsampled maps, then `find_peaks`'s four results.
+        Returns crops, raw maps, upsampled maps, then `peak_tensors`'s four results.
         """
         crops = resize_squares(frames, sizes, squares, self.cfg.instance_size)
         raw = self.score(crops, kernels)
         upsampled = upsample_maps(raw, self.cfg.upscale_size)
-        return (crops, raw, upsampled, *self.find_peaks(upsampled))
+        peak = locate_peak(upsampled, self.penalty, self.window, self.cfg)
+        return (crops, raw, upsampled, *peak_tensors(peak))
 
     def score(self, crops: torch.Tensor, kernels: torch.Tensor) -> torch.Tensor:
         """Each sequence's raw maps f(z, x) = 0.001 phi(z) * phi(x) + b: (B, S, 17, 17)."""
-        raw = correlate_per_sequence(kernels, self.embedding(crops))
-        return raw * self.net.head.out_scale + self.net.head.bias
-
-    def find_peaks(self, upsampled: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """The scale penalty, the cosine window and the peak, for every sequence on the device.
-
-        max(penalty * map) = penalty * max(map) (rounding keeps the order), so only the chosen
-        scale's map is multiplied out: the same numbers as penalising every map. Returns each
-        scale's penalised peak (B, S), the normalised and windowed chosen maps (B, 272, 272) and
-        the peaks (B, 3): chosen scale, row, col, still on the device.
-        """
-        b, size = upsampled.shape[0], self.cfg.upscale_size
-        best_peaks = upsampled.flatten(2).amax(dim=2) * self.penalty
-        best = best_peaks.argmax(dim=1)
-        chosen = upsampled[torch.arange(b, device=self.device), best]
-        chosen = chosen * self.penalty[best, None, None]
-        shifted = chosen - chosen.flatten(1).amin(dim=1)[:, None, None]
-        normalised = shifted / (shifted.flatten(1).sum(dim=1)[:, None, None] + 1e-16)
-        influence = self.cfg.window_influence
-        windowed = (1 - influence) * normalised + influence * self.window
-        flat = windowed.flatten(1).argmax(dim=1)
-        peaks = torch.stack([best, flat // size, flat % size], dim=1)
-        return best_peaks, normalised, windowed, peaks
-
-    def move(self, target: Target, row: int, col: int, side: float, factor: float) -> None:
-        """6-7. the reference tracker's displacement and damped scale, on the host in float64."""
-        _, _, frame_px = displacement(row, col, side, self.cfg)
-        height, width = target.frame_shape[:2]
-        target.center = np.clip(target.center + frame_px, 0, [width - 1, height - 1])
-        target.scale = damped_scale(target.scale, factor, self.cfg)
+        return self.net.head(kernels, self.embedding(crops), correlate=correlate_per_sequence)
 
 
 class StepGraph:
@@ -374,11 +347,9 @@ class StepGraph:
 class FastSiamFCTracker(Tracker):
     """SiamFC with every step of a frame on the device: `SiamFCTracker`'s boxes, faster.
 
-    `precision` is 'fp32', 'bf16' (the network under bf16 autocast) or 'auto' (bf16 where the
-    CPU or GPU computes it natively, `runtime.choose_precision`); `mixed_precision=True` is the
-    older spelling of 'bf16'. The choice and its reason are in `self.precision`. `ops` forces
-    where crops and upsampling run ('device' or 'host'; by default `default_ops`); `cuda_graph`
-    whether each step is replayed as a CUDA graph (`StepGraph`; by default `uses_cuda_graph`).
+    `options` (`FastOptions`) chooses the precision, where crops and upsampling run and CUDA
+    graphs; the precision chosen, and why, is in `self.precision`. It runs the library's pieces
+    only: to track with pieces of your own, use `SiamFCTracker(pieces=...)`.
     """
 
     name = "SiamFC-fast"
@@ -388,15 +359,11 @@ class FastSiamFCTracker(Tracker):
         net: SiamFCNet | None = None,
         cfg: SiamFCConfig | None = None,
         device: str | torch.device | None = None,
-        mixed_precision: bool = False,
-        ops: str | None = None,
-        cuda_graph: bool | None = None,
-        precision: str | None = None,
+        options: FastOptions = FastOptions(),
     ):
-        self.precision = precision_for(precision, mixed_precision, device, cfg)
-        bf16 = self.precision.name == "bf16"
-        self.batch = SiamFCBatch(net, cfg, device, bf16, ops, cuda_graph)
+        self.batch = SiamFCBatch(net, cfg, device, options)
         self.cfg, self.device, self.net = self.batch.cfg, self.batch.device, self.batch.net
+        self.precision = self.batch.precision
         self.exemplar: torch.Tensor | None = None
 
     @classmethod
@@ -405,15 +372,32 @@ class FastSiamFCTracker(Tracker):
         path: str | None = None,
         preset: str = "tiny",
         device: str | None = None,
-        mixed_precision: bool = False,
-        cuda_graph: bool | None = None,
-        precision: str | None = None,
+        options: FastOptions = FastOptions(),
         **overrides,
     ) -> FastSiamFCTracker:
         """A fast tracker with trained weights (the project's shipped ones by default)."""
-        reference = SiamFCTracker.from_weights(path, preset, device, **overrides)
-        net, cfg, device = reference.net, reference.cfg, reference.device
-        return cls(net, cfg, device, mixed_precision, cuda_graph=cuda_graph, precision=precision)
+        model, cfg = load_weights(path or default_weights(preset), preset=preset)
+        return cls(model, cfg.replace(**overrides), device, options)
+
+    @classmethod
+    def like(
+        cls, tracker: SiamFCTracker, options: FastOptions = FastOptions()
+    ) -> FastSiamFCTracker:
+        """The fast version of a reference tracker: its network, preset and device."""
+        if tracker.pieces != Pieces():
+            raise ValueError(
+                "this SiamFCTracker has pieces of your own; the fast tracker runs only the "
+                "library's: track with the SiamFCTracker itself"
+            )
+        return cls(tracker.net, tracker.cfg, tracker.device, options)
+
+    def batch_engine(self) -> SiamFCBatch:
+        """An empty batch with this tracker's network and options, to track many runs at once.
+
+        The evaluation's runner (`evaluate.runs.track_together`) schedules runs through it.
+        """
+        old = self.batch
+        return SiamFCBatch(old.net, old.cfg, old.device, old.options)
 
     def init(self, image: np.ndarray, box: Sequence[float]) -> None:
         """Remember the target: its centre, its size and phi(z), embedded once."""
@@ -446,34 +430,19 @@ class FastSiamFCTracker(Tracker):
         """
         out = self.batch.step([image])
         batch = self.batch
-        if uses_cuda_graph(batch.cuda_graph, batch.device, batch.ops, 1):  # a graph's outputs
-            out = dataclasses.replace(out, **clone_tensors(out))  # change at its next replay
+        if uses_cuda_graph(batch.options.cuda_graph, batch.device, batch.ops, 1):  # a graph's
+            out = dataclasses.replace(out, **clone_tensors(out))  # outputs change at its replay
         target, cfg = self.batch.targets[0], self.cfg
         best, row, col = (int(v) for v in out.peaks[0])
         side = out.sides[0, best]
         cells, crop_px, frame_px = displacement(row, col, side, cfg)
         crops = out.crops.permute(0, 2, 3, 1).to(torch.uint8)
-        penalised = out.upsampled[0] * self.batch.penalty[:, None, None]
         return TrackStep(
             self.batch.scale_factors, out.sides[0], crops, out.raw_scores[0], out.upsampled[0],
-            self.batch.penalty, penalised, best, out.normalised[0], self.batch.window,
+            self.batch.penalty, out.penalised[0], best, out.normalised[0], self.batch.window,
             out.windowed[0], (row, col), cells, crop_px, frame_px, target.center, target.scale,
             target.box(),
         )  # fmt: skip
-
-
-def precision_for(
-    precision: str | None,
-    mixed_precision: bool,
-    device: str | torch.device | None,
-    cfg: SiamFCConfig | None,
-) -> Precision:
-    """The precision: `precision` if given (fp32, bf16 or auto), else mixed_precision's."""
-    if precision is None:
-        return Precision("bf16" if mixed_precision else "fp32", "asked for")
-    if mixed_precision and precision != "bf16":
-        raise ValueError(f"mixed_precision=True asks for bf16, but precision={precision!r}")
-    return choose_precision(precision, resolve_device(device), (cfg or get_preset()).name)
 
 
 def in_precision(tracker: SiamFCTracker, requested: str) -> tuple[Tracker, Precision]:
@@ -482,8 +451,7 @@ def in_precision(tracker: SiamFCTracker, requested: str) -> tuple[Tracker, Preci
     chosen = choose_precision(requested, tracker.device, tracker.cfg.name)
     if chosen.name == "fp32":
         return tracker, chosen
-    fast = FastSiamFCTracker(tracker.net, tracker.cfg, tracker.device, precision=chosen.name)
-    return fast, chosen
+    return FastSiamFCTracker.like(tracker, FastOptions(precision=chosen.name)), chosen
 
 
 def clone_tensors(step: object) -> dict[str, torch.Tensor]:
@@ -497,97 +465,3 @@ def to_host(step: TrackStep) -> TrackStep:
     values = {f.name: getattr(step, f.name) for f in dataclasses.fields(step)}
     arrays = {k: v.cpu().numpy() for k, v in values.items() if isinstance(v, torch.Tensor)}
     return dataclasses.replace(step, **arrays)
-
-
-def batch_for(tracker: FastSiamFCTracker | SiamFCTracker) -> SiamFCBatch:
-    """An empty batch with a tracker's network, preset, device (and precision, if it has one)."""
-    if isinstance(tracker, FastSiamFCTracker):
-        old = tracker.batch
-        return SiamFCBatch(
-            old.net, old.cfg, old.device, old.mixed_precision, old.ops, old.cuda_graph
-        )
-    if isinstance(tracker, SiamFCTracker):
-        return SiamFCBatch(tracker.net, tracker.cfg, tracker.device)
-    raise ValueError(f"need a SiamFCTracker or FastSiamFCTracker, got {type(tracker).__name__}")
-
-
-def as_frame(frame: np.ndarray | str | Path) -> np.ndarray:
-    """A frame given as an RGB array or as an image file."""
-    return frame if isinstance(frame, np.ndarray) else read_image(frame)
-
-
-def track_sequences(
-    tracker: FastSiamFCTracker | SiamFCTracker,
-    runs: Iterable[tuple[Sequence, Sequence[float]]],
-    batch: int = 32,
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Track many (frames, first box) runs, `batch` at a time: each run's (boxes, seconds).
-
-    The result equals `tracker.track(frames, box)` run by run: boxes (N, 4), 0-based xywh, the
-    first one the given box; seconds (N,), each step's time shared among the runs in it. A run
-    that ends frees its place for the next one, so runs of any length and frame size mix.
-    """
-    if batch < 1:
-        raise ValueError(f"batch must be at least 1, got {batch}")
-    runs = list(runs)
-    for i, (frames, _) in enumerate(runs):
-        if len(frames) == 0:
-            raise ValueError(f"run {i} has no frames")
-    engine = batch_for(tracker)
-    boxes = [np.zeros((len(frames), 4)) for frames, _ in runs]
-    times = [np.zeros(len(frames)) for frames, _ in runs]
-    waiting = list(reversed(range(len(runs))))
-    live: list[tuple[int, int]] = []  # (run, its next frame), in the engine's order
-    while waiting or live:
-        while waiting and len(live) < batch:  # a run that ends frees its place for the next
-            i = waiting.pop()
-            frames, box = runs[i]
-            start = time.perf_counter()
-            engine.add(as_frame(frames[0]), box)
-            times[i][0] = time.perf_counter() - start
-            boxes[i][0] = check_box(box, engine.targets[-1].frame_shape)
-            live.append((i, 1))
-            if len(frames) == 1:
-                engine.remove(len(live) - 1)
-                live.pop()
-        if not live:
-            continue
-        start = time.perf_counter()
-        engine.step([as_frame(runs[i][0][t]) for i, t in live])
-        share = (time.perf_counter() - start) / len(live)
-        for slot in reversed(range(len(live))):
-            i, t = live[slot]
-            boxes[i][t], times[i][t] = engine.targets[slot].box(), share
-            live[slot] = (i, t + 1)
-            if t + 1 == len(runs[i][0]):
-                engine.remove(slot)
-                del live[slot]
-    return list(zip(boxes, times, strict=True))
-
-
-class BatchedTracker(Tracker):
-    """A tracker whose evaluations track `batch` runs at once (`siamfc-edu evaluate --batch N`).
-
-    One run at a time it is the tracker it wraps; `evaluate` and the protocols find its
-    `track_sequences` and give it all their runs together.
-    """
-
-    def __init__(self, tracker: FastSiamFCTracker | SiamFCTracker, batch: int = 32):
-        if batch < 1:
-            raise ValueError(f"batch must be at least 1, got {batch}")
-        self.tracker, self.runs_at_once = tracker, batch
-        self.name = getattr(tracker, "name", "SiamFC")
-
-    def init(self, image: np.ndarray, box: Sequence[float]) -> None:
-        """Start the wrapped tracker on the target."""
-        self.tracker.init(image, box)
-
-    def update(self, image: np.ndarray) -> np.ndarray:
-        """The wrapped tracker's box in a new frame."""
-        return self.tracker.update(image)
-
-    def track_sequences(
-        self, runs: Iterable[tuple[Sequence, Sequence[float]]]
-    ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Each (frames, first box) run's (boxes, seconds), `batch` runs at a time."""
-        return track_sequences(self.tracker, runs, self.runs_at_once)

@@ -39,6 +39,8 @@ from .interface import Tracker
 from .model import SiamFCNet, build_model, default_weights, load_weights
 from .runtime import check_frame_size, crops_to_tensor, full_float32, resolve_device
 
+Maps = np.ndarray | torch.Tensor  # NumPy in the reference tracker, tensors on a device
+
 
 def scale_factors(cfg: SiamFCConfig) -> np.ndarray:
     """The pyramid's factors s^k, k = -(n-1)/2 .. (n-1)/2: [1/1.0375, 1, 1.0375] for SiamFC-3s."""
@@ -58,30 +60,45 @@ def upsample(scores: np.ndarray, size: int) -> np.ndarray:
     return np.stack([cv2.resize(s, (size, size), interpolation=cv2.INTER_CUBIC) for s in scores])
 
 
-def penalise(maps: np.ndarray, penalty: np.ndarray) -> np.ndarray:
-    """Each scale's map multiplied by its penalty factor (see `scale_penalties`)."""
+def penalise(maps: Maps, penalty: Maps) -> Maps:
+    """Each scale's map multiplied by its penalty factor: maps (..., S, H, W), penalty (S,)."""
     return maps * penalty[:, None, None]
 
 
-def normalise(score_map: np.ndarray) -> np.ndarray:
+def best_scale(penalised: Maps) -> Maps:
+    """The scale whose penalised map has the highest peak: (..., S, H, W) -> (...) indices."""
+    return map_max(penalised).argmax(-1)
+
+
+def normalise(score_map: Maps) -> Maps:
     """The map shifted to a minimum of 0 and scaled to sum 1, like the window it is mixed with."""
-    shifted = score_map - score_map.min()
-    return shifted / (shifted.sum() + 1e-16)
+    shifted = score_map - map_min(score_map)[..., None, None]
+    return shifted / (shifted.sum((-2, -1))[..., None, None] + 1e-16)
 
 
-def apply_window(score_map: np.ndarray, window: np.ndarray, influence: float) -> np.ndarray:
+def apply_window(normalised: Maps, window: Maps, influence: float) -> Maps:
     """The normalised map mixed with the cosine window: (1 - influence) map + influence window."""
-    return (1 - influence) * normalise(score_map) + influence * window
+    return (1 - influence) * normalised + influence * window
+
+
+def find_peak(windowed: Maps) -> tuple[Maps, Maps]:
+    """The (row, col) of each map's maximum, the first one on a tie: (..., H, W) -> (...), (...)."""
+    flat = windowed.reshape(*windowed.shape[:-2], -1).argmax(-1)
+    width = windowed.shape[-1]
+    return flat // width, flat % width
 
 
 def displacement(
-    row: int, col: int, side: float, cfg: SiamFCConfig
+    row: int | np.ndarray, col: int | np.ndarray, side: float | np.ndarray, cfg: SiamFCConfig
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The peak's (dx, dy) from the centre in score-map cells, search-crop px and frame px."""
-    upsampled_cells = np.array([col, row]) - (cfg.upscale_size - 1) / 2
+    """The peak's (dx, dy) from the centre in score-map cells, search-crop px and frame px.
+
+    One peak gives arrays of shape (2,); B peaks (rows, cols and sides of shape (B,)) give (B, 2).
+    """
+    upsampled_cells = np.stack([col, row], axis=-1) - (cfg.upscale_size - 1) / 2
     cells = upsampled_cells / cfg.response_up
     crop_px = cells * cfg.total_stride
-    frame_px = crop_px * side / cfg.instance_size
+    frame_px = crop_px * np.asarray(side)[..., None] / cfg.instance_size
     return cells, crop_px, frame_px
 
 
@@ -110,29 +127,95 @@ class Pieces:
     correlate: Callable = cross_correlation  # (phi(z), phi(x)) -> maps, before x0.001 + b
     upsample: Callable = upsample  # (maps, size) -> maps
     penalise: Callable = penalise  # (maps, penalty per scale) -> maps
-    window: Callable = apply_window  # (score map, window, influence) -> windowed map
+    normalise: Callable = normalise  # (score map) -> map with minimum 0 and sum 1
+    window: Callable = apply_window  # (normalised map, window, influence) -> windowed map
     displacement: Callable = displacement  # (row, col, side, cfg) -> (cells, crop px, frame px)
     damp: Callable = damped_scale  # (scale, factor, cfg) -> new scale
 
 
 @dataclass(frozen=True)
+class Peak:
+    """Steps 4-6 up to the peak, for S scales (and any leading batch dimensions)."""
+
+    penalised: Maps  # (..., S, H, W) each scale's map times its penalty
+    best_scale: Maps  # (...) the scale whose penalised map has the highest peak
+    normalised: Maps  # (..., H, W) the chosen map, minimum 0, sum 1
+    windowed: Maps  # (..., H, W) (1 - influence) * normalised + influence * window
+    row: Maps  # (...) the windowed map's maximum
+    col: Maps
+
+
+def locate_peak(
+    upsampled: Maps, penalty: Maps, window: Maps, cfg: SiamFCConfig, pieces: Pieces = Pieces()
+) -> Peak:
+    """Steps 4-6 on upsampled maps (..., S, H, W): penalise, choose a scale, window, find the peak.
+
+    The one home of these steps: the reference tracker runs it on (S, H, W) NumPy arrays, the
+    fast tracker on (B, S, H, W) tensors on its device.
+    """
+    penalised = pieces.penalise(upsampled, penalty)  # 4. the scale penalty
+    best = best_scale(penalised)
+    normalised = pieces.normalise(chosen_scale(penalised, best))  # 5. the cosine window
+    windowed = pieces.window(normalised, window, cfg.window_influence)
+    row, col = find_peak(windowed)  # 6. the peak
+    return Peak(penalised, best, normalised, windowed, row, col)
+
+
+@dataclass
+class Target:
+    """One tracked target's state: its centre and its size relative to the first frame."""
+
+    center: np.ndarray  # (cx, cy) in the frame
+    scale: float  # current size = base_size * scale
+    base_size: np.ndarray  # (w, h) in the first frame
+    base_x_side: float  # side of the search region at scale 1
+    frame_shape: tuple[int, ...]  # the first frame's shape: every later frame must have it
+
+    @classmethod
+    def first(cls, box: np.ndarray, frame_shape: tuple[int, ...], cfg: SiamFCConfig) -> Target:
+        """The state after the first frame: the given box, at scale 1."""
+        side = search_side(box[2], box[3], cfg)
+        return cls(box_center(box), 1.0, box[2:].copy(), side, frame_shape)
+
+    def search_sides(self, factors: np.ndarray) -> np.ndarray:
+        """1. the scale pyramid: the search region's side at each scale, in frame pixels."""
+        return self.base_x_side * self.scale * factors
+
+    def move(
+        self, frame_px: np.ndarray, factor: float, cfg: SiamFCConfig, damp: Callable = damped_scale
+    ) -> None:
+        """7. the centre moves to the peak (kept in the frame), the size is damped by scale_lr."""
+        height, width = self.frame_shape[:2]
+        self.center = np.clip(self.center + frame_px, 0, [width - 1, height - 1])
+        self.scale = damp(self.scale, factor, cfg)
+
+    def box(self) -> np.ndarray:
+        """The current target box, 0-based [x, y, w, h]."""
+        return center_box(self.center, self.base_size * self.scale)
+
+
+@dataclass(frozen=True)
 class TrackStep:
-    """Everything one frame of SiamFC computed, in the order it computed it (S scales)."""
+    """Everything one frame of SiamFC computed, in the order it computed it (S scales).
+
+    NumPy arrays from `SiamFCTracker`; the maps stay tensors on the device from the fast tracker
+    (`fast_tracker.to_host` copies them).
+    """
 
     # 1. the scale pyramid
     scale_factors: np.ndarray  # (S,) s^k
     search_sides: np.ndarray  # (S,) side of each search region in frame pixels
-    search_crops: np.ndarray  # (S, 255, 255, 3) uint8 RGB: the search images x
+    search_crops: Maps  # (S, 255, 255, 3) uint8 RGB: the search images x
     # 2-4. score maps, upsampling, scale penalty
-    raw_scores: np.ndarray  # (S, 17, 17) f(z, x) for each scale
-    upsampled: np.ndarray  # (S, 272, 272) bicubic x16
-    penalty: np.ndarray  # (S,) 1 for the current scale, scale_penalty for the others
-    penalised: np.ndarray  # (S, 272, 272) upsampled * penalty
+    raw_scores: Maps  # (S, 17, 17) f(z, x) for each scale
+    upsampled: Maps  # (S, 272, 272) bicubic x16
+    penalty: Maps  # (S,) 1 for the current scale, scale_penalty for the others
+    penalised: Maps  # (S, 272, 272) upsampled * penalty
     best_scale: int  # the scale whose penalised map has the highest peak
     # 5. the cosine window on the chosen map
-    normalised: np.ndarray  # (272, 272) the chosen map, minimum 0, sum 1
-    window: np.ndarray  # (272, 272) the Hann window, sum 1
-    windowed: np.ndarray  # (272, 272) (1 - influence) * normalised + influence * window
+    normalised: Maps  # (272, 272) the chosen map, minimum 0, sum 1
+    window: Maps  # (272, 272) the Hann window, sum 1
+    windowed: Maps  # (272, 272) (1 - influence) * normalised + influence * window
     # 6. the displacement of the peak from the centre, (dx, dy) in each unit
     peak: tuple[int, int]  # (row, col) of the maximum of `windowed`
     displacement_cells: np.ndarray  # in score-map cells (1 cell = total stride = 8 crop px)
@@ -160,17 +243,12 @@ class SiamFCTracker(Tracker):
         self.pieces = pieces or Pieces()
         self.device = resolve_device(device)
         self.net = (net or build_model(self.cfg)).to(self.device).eval()
-        backbone = self.net.backbone
-        fused = isinstance(backbone, AlexNetEmbedding)
-        if fused:  # batch norm folded into the convolutions, weights in channels-last layout
-            backbone = fuse_for_inference(backbone).to(
-                self.device, memory_format=torch.channels_last
-            )
-        self.embed = backbone
+        self.embed = inference_embedding(self.net.backbone, self.device)
         self.scale_factors = scale_factors(self.cfg)
         self.penalty = scale_penalties(self.cfg)
         self.window = hann_window(self.cfg.upscale_size)
         self.kernel: torch.Tensor | None = None  # phi(z), set by init
+        self.target: Target | None = None  # where the target is, set by init
 
     @classmethod
     def from_weights(
@@ -187,15 +265,30 @@ class SiamFCTracker(Tracker):
         """Remember the target: its centre, its size and the embedding of its exemplar crop z."""
         image = as_rgb_frame(image)
         box = check_box(box, image.shape)
-        self.center = box_center(box)
-        self.base_size = box[2:].copy()  # the target's size in the first frame
-        self.scale = 1.0  # current size = base_size * scale
-        self.base_x_side = search_side(box[2], box[3], self.cfg)  # search region at scale 1
+        target = Target.first(box, image.shape, self.cfg)
         z_side, z_size = exemplar_side(box[2], box[3], self.cfg), self.cfg.exemplar_size
-        self.exemplar = self.pieces.crop(image, self.center, z_side, z_size, mean_color(image))
+        self.exemplar = self.pieces.crop(image, target.center, z_side, z_size, mean_color(image))
         with full_float32(self.device):
             self.kernel = self.embed(crops_to_tensor([self.exemplar], self.device))  # phi(z)
-        self.frame_shape = image.shape  # every later frame must have this size
+        self.target = target
+
+    @property
+    def center(self) -> np.ndarray:
+        """The target's centre (cx, cy) in the frame."""
+        return self.target.center
+
+    @center.setter
+    def center(self, value: np.ndarray) -> None:
+        self.target.center = np.asarray(value, dtype=float)
+
+    @property
+    def scale(self) -> float:
+        """The target's size relative to the first frame."""
+        return self.target.scale
+
+    @scale.setter
+    def scale(self, value: float) -> None:
+        self.target.scale = float(value)
 
     # ------------------------------------------------------------------ every other frame
 
@@ -209,24 +302,20 @@ class SiamFCTracker(Tracker):
         if self.kernel is None:
             raise RuntimeError("the tracker has no target yet: call init(frame, box) first")
         image = as_rgb_frame(image)
-        check_frame_size(image, self.frame_shape)
-        cfg = self.cfg
-        sides = self.base_x_side * self.scale * self.scale_factors  # 1. the scale pyramid
+        check_frame_size(image, self.target.frame_shape)
+        cfg, pieces = self.cfg, self.pieces
+        sides = self.target.search_sides(self.scale_factors)  # 1. the scale pyramid
         crops = self.search_crops(image, sides)
         raw = self.score(crops)  # 2. f(z, x) per scale
-        upsampled = self.pieces.upsample(raw, cfg.upscale_size)  # 3. x16 bicubic
-        penalised = self.pieces.penalise(upsampled, self.penalty)  # 4. the scale penalty
-        best = int(penalised.reshape(len(sides), -1).max(axis=1).argmax())
-        normalised = normalise(penalised[best])  # 5. the cosine window
-        windowed = self.pieces.window(penalised[best], self.window, cfg.window_influence)
-        row, col = np.unravel_index(windowed.argmax(), windowed.shape)  # 6. the displacement
-        cells, crop_px, frame_px = self.pieces.displacement(int(row), int(col), sides[best], cfg)
-        center, scale = self.next_state(frame_px, self.scale_factors[best], image.shape)  # 7.
-        self.center, self.scale = center, scale  # the only change of state after init
+        upsampled = pieces.upsample(raw, cfg.upscale_size)  # 3. x16 bicubic
+        peak = locate_peak(upsampled, self.penalty, self.window, cfg, pieces)  # 4-6.
+        best, row, col = int(peak.best_scale), int(peak.row), int(peak.col)
+        cells, crop_px, frame_px = pieces.displacement(row, col, sides[best], cfg)
+        self.target.move(frame_px, self.scale_factors[best], cfg, pieces.damp)  # 7. new state
         return TrackStep(
-            self.scale_factors, sides, crops, raw, upsampled, self.penalty, penalised, best,
-            normalised, self.window, windowed, (int(row), int(col)), cells, crop_px, frame_px,
-            center, scale, self.box(),
+            self.scale_factors, sides, crops, raw, upsampled, self.penalty, peak.penalised, best,
+            peak.normalised, self.window, peak.windowed, (row, col), cells, crop_px, frame_px,
+            self.target.center, self.target.scale, self.box(),
         )  # fmt: skip
 
     def search_crops(self, image: np.ndarray, sides: np.ndarray) -> np.ndarray:
@@ -242,14 +331,34 @@ class SiamFCTracker(Tracker):
             scores = self.net.head(self.kernel, self.embed(x), correlate=self.pieces.correlate)
         return scores[:, 0].float().cpu().numpy()
 
-    def next_state(
-        self, frame_px: np.ndarray, scale_factor: float, frame_shape: tuple[int, ...]
-    ) -> tuple[np.ndarray, float]:
-        """The centre moved to the peak (kept in the frame), the scale damped by scale_lr."""
-        height, width = frame_shape[:2]
-        center = np.clip(self.center + frame_px, 0, [width - 1, height - 1])
-        return center, self.pieces.damp(self.scale, scale_factor, self.cfg)
-
     def box(self) -> np.ndarray:
         """The current target box, 0-based [x, y, w, h]."""
-        return center_box(self.center, self.base_size * self.scale)
+        return self.target.box()
+
+
+# ---------------------------------------------------------------------- NumPy or torch alike
+
+
+def map_max(maps: Maps) -> Maps:
+    """Each map's highest value: (..., H, W) -> (...)."""
+    return maps.amax((-2, -1)) if isinstance(maps, torch.Tensor) else maps.max((-2, -1))
+
+
+def map_min(maps: Maps) -> Maps:
+    """Each map's lowest value: (..., H, W) -> (...)."""
+    return maps.amin((-2, -1)) if isinstance(maps, torch.Tensor) else maps.min((-2, -1))
+
+
+def chosen_scale(maps: Maps, best: Maps) -> Maps:
+    """The map of the chosen scale: (S, H, W) and an index, or (B, S, H, W) and B indices."""
+    if maps.ndim == 3:
+        return maps[int(best)]
+    batch = torch.arange(len(best), device=best.device) if isinstance(best, torch.Tensor) else None
+    return maps[np.arange(len(best)) if batch is None else batch, best]
+
+
+def inference_embedding(embedding: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    """phi for tracking: an AlexNet's batch norms folded into its convolutions, channels-last."""
+    if isinstance(embedding, AlexNetEmbedding):
+        embedding = fuse_for_inference(embedding)
+    return embedding.eval().to(device, memory_format=torch.channels_last)

@@ -11,19 +11,19 @@ from siamfc_edu import SiamFCTracker
 from siamfc_edu.crops import crop_and_resize, crop_window
 from siamfc_edu.data import read_video, render_video
 from siamfc_edu.device_crops import crop_batch, crop_windows, frames_to_device, upsample_maps
+from siamfc_edu.evaluate.runs import track_together
 from siamfc_edu.fast_tracker import (
+    FastOptions,
     FastSiamFCTracker,
     correlate_per_sequence,
-    fold_batch_norm,
     to_host,
-    track_sequences,
     uses_cuda_graph,
 )
 from siamfc_edu.head import cross_correlation
 from siamfc_edu.images import mean_color
 from siamfc_edu.model import build_model
 from siamfc_edu.runtime import full_float32
-from siamfc_edu.tracker import upsample
+from siamfc_edu.tracker import Pieces, inference_embedding, upsample
 
 CARPHONE_BOX = [63, 42, 42, 54]
 # The CPU in CI; SIAMFC_EDU_TEST_DEVICE=cuda runs them on a GPU (benchmarks/device_check.sh)
@@ -51,11 +51,11 @@ def reference() -> SiamFCTracker:
 
 
 def fast(
-    ops: str | None = None, mixed_precision: bool = False, cuda_graph: bool | None = None
+    ops: str | None = None, precision: str = "fp32", cuda_graph: bool | None = None
 ) -> FastSiamFCTracker:
     """The fast tracker under test, on DEVICE; the reference it is compared with is on the CPU."""
-    shipped = SiamFCTracker.from_weights(device=DEVICE)
-    return FastSiamFCTracker(shipped.net, shipped.cfg, DEVICE, mixed_precision, ops, cuda_graph)
+    options = FastOptions(precision, ops, cuda_graph)
+    return FastSiamFCTracker.from_weights(device=DEVICE, options=options)
 
 
 # ----------------------------------------------------------------------------- the pieces
@@ -125,7 +125,7 @@ def test_folded_batch_norm_equals_the_network_it_folds():
     backbone.eval()
     x = torch.rand(2, 3, 127, 127) * 255
     with torch.no_grad():
-        want, got = backbone(x), fold_batch_norm(backbone)(x)
+        want, got = backbone(x), inference_embedding(backbone, torch.device("cpu"))(x)
     torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4 * want.abs().max().item())
 
 
@@ -174,20 +174,21 @@ def test_batched_tracking_equals_tracking_one_by_one(carphone, generated, ops):
     ]
     tracker = fast(ops)
     one_by_one = [tracker.track(frames, box)[0] for frames, box in runs]
-    batched = track_sequences(tracker, runs, batch=3)
+    batched = track_together(tracker.batch_engine(), runs, batch=3)
     for (boxes, times), want in zip(batched, one_by_one, strict=True):
         assert boxes.shape == want.shape and times.shape == (len(want),)
         np.testing.assert_allclose(boxes, want, atol=1e-4, rtol=0)
 
 
-def test_track_sequences_takes_the_reference_tracker_too(carphone, reference):
-    ((boxes, _),) = track_sequences(reference, [(carphone[:5], CARPHONE_BOX)], batch=4)
+def test_the_fast_version_of_the_reference_tracks_like_it(carphone, reference):
+    engine = FastSiamFCTracker.like(reference).batch_engine()
+    ((boxes, _),) = track_together(engine, [(carphone[:5], CARPHONE_BOX)], batch=4)
     np.testing.assert_allclose(boxes, reference.track(carphone[:5], CARPHONE_BOX)[0], atol=1e-4)
 
 
 def test_mixed_precision_stays_close(carphone, reference):
     want, _ = reference.track(carphone[:8], CARPHONE_BOX)
-    got, _ = fast(mixed_precision=True).track(carphone[:8], CARPHONE_BOX)
+    got, _ = fast(precision="bf16").track(carphone[:8], CARPHONE_BOX)
     assert np.abs(got - want).mean() <= 2.0
 
 
@@ -228,7 +229,8 @@ def test_float32_on_a_gpu_is_not_tf32():
     tracker = fast("device")
     x = torch.rand(3, 3, 255, 255, device=DEVICE) * 255
     with torch.inference_mode():
-        want = fold_batch_norm(tracker.net.backbone).cpu().double()(x.cpu().double())
+        folded = inference_embedding(tracker.net.backbone, torch.device("cpu")).double()
+        want = folded(x.cpu().double())
         with full_float32(tracker.device):
             got = tracker.batch.embedding(x).cpu().double()
     error = ((got - want).abs().max() / want.abs().max()).item()
@@ -236,10 +238,10 @@ def test_float32_on_a_gpu_is_not_tf32():
 
 
 @on_cuda
-@pytest.mark.parametrize("mixed", [False, True])
-def test_cuda_graph_gives_the_boxes_of_the_eager_step(carphone, mixed):
-    want, _ = fast(mixed_precision=mixed, cuda_graph=False).track(carphone, CARPHONE_BOX)
-    got, _ = fast(mixed_precision=mixed, cuda_graph=True).track(carphone, CARPHONE_BOX)
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_cuda_graph_gives_the_boxes_of_the_eager_step(carphone, precision):
+    want, _ = fast(precision=precision, cuda_graph=False).track(carphone, CARPHONE_BOX)
+    got, _ = fast(precision=precision, cuda_graph=True).track(carphone, CARPHONE_BOX)
     np.testing.assert_allclose(got, want, atol=1e-4, rtol=0)
 
 
@@ -259,7 +261,7 @@ def test_cuda_graph_batches_of_changing_shapes_equal_one_by_one(carphone, genera
     runs = [(carphone[:7], CARPHONE_BOX), (generated[0][0][:12], generated[0][1])]
     runs += [(generated[1][0][:4], generated[1][1])]
     tracker = fast(cuda_graph=True)
-    batched = track_sequences(tracker, runs, batch=2)  # the batch's shapes change 3 times
+    batched = track_together(tracker.batch_engine(), runs, batch=2)  # shapes change 3 times
     for (boxes, _), (frames, box) in zip(batched, runs, strict=True):
         want = fast(cuda_graph=False).track(frames, box)[0]
         np.testing.assert_allclose(boxes, want, atol=1e-4, rtol=0)
@@ -285,21 +287,15 @@ def test_bad_input_is_refused_like_the_reference(carphone):
     with pytest.raises(ValueError, match="the frame is 88x72 but the sequence started at 176x144"):
         tracker.update(carphone[1][::2, ::2])
     with pytest.raises(ValueError, match="ops must be one of"):
-        FastSiamFCTracker(device="cpu", ops="gpu")
+        FastSiamFCTracker(device="cpu", options=FastOptions(ops="gpu"))
     with pytest.raises(ValueError, match="cuda_graph=True needs a CUDA device and ops='device'"):
-        FastSiamFCTracker(device="cpu", cuda_graph=True)
+        FastSiamFCTracker(device="cpu", options=FastOptions(cuda_graph=True))
 
 
-def test_track_sequences_refuses_bad_runs(carphone):
-    tracker = fast()
-    with pytest.raises(ValueError, match="batch must be at least 1"):
-        track_sequences(tracker, [(carphone[:2], CARPHONE_BOX)], batch=0)
-    with pytest.raises(ValueError, match="run 1 has no frames"):
-        track_sequences(tracker, [(carphone[:2], CARPHONE_BOX), ([], CARPHONE_BOX)])
-    with pytest.raises(ValueError, match="need a SiamFCTracker or FastSiamFCTracker"):
-        track_sequences(object(), [(carphone[:2], CARPHONE_BOX)])
-    with pytest.raises(ValueError, match="zero or negative size"):
-        track_sequences(tracker, [(carphone[:2], [1, 1, -3, 4])])
+def test_pieces_of_your_own_are_refused_by_the_fast_tracker_not_ignored(reference):
+    mine = SiamFCTracker(reference.net, reference.cfg, "cpu", Pieces(penalise=lambda m, p: m))
+    with pytest.raises(ValueError, match="pieces of your own.*track with the SiamFCTracker"):
+        FastSiamFCTracker.like(mine)
 
 
 # ----------------------------------------------------------------------------- evaluate --batch
@@ -328,28 +324,14 @@ def test_a_corrupt_run_in_a_batch_fails_alone(generated_data, tmp_path):
 
     from siamfc_edu import evaluate
     from siamfc_edu.data import read_otb
-    from siamfc_edu.fast_tracker import BatchedTracker
 
     root = shutil.copytree(generated_data / "OTB", tmp_path / "OTB")
     bad = root / "Gen0001/img/0008.jpg"
     bad.write_bytes(bad.read_bytes()[:300])
     sequences, failures = read_otb(root), []
-    batched = BatchedTracker(SiamFCTracker.from_weights(device="cpu"), batch=2)
-    results = evaluate.evaluate_tracker(batched, sequences, "SiamFC", failures)
+    fast_reference = FastSiamFCTracker.like(SiamFCTracker.from_weights(device="cpu"))
+    results = evaluate.evaluate_tracker(fast_reference, sequences, "SiamFC", failures, batch=2)
     alone = evaluate.evaluate_tracker(SiamFCTracker.from_weights(device="cpu"), sequences[1:])
     assert [f.sequence for f in failures] == ["Gen0001"] and "0008.jpg" in failures[0].reason
     assert [r.sequence for r in results] == ["Gen0002"]
     np.testing.assert_array_equal(results[0].boxes, alone[0].boxes)
-
-
-def test_evaluation_groups_runs_only_for_a_batched_tracker(generated_data):
-    """A fast tracker alone is tracked one sequence at a time; `BatchedTracker(.., 2)` two."""
-    from siamfc_edu.data import read_otb
-    from siamfc_edu.evaluate import in_batches
-    from siamfc_edu.fast_tracker import BatchedTracker
-
-    sequences = read_otb(generated_data / "OTB")
-    alone = fast()
-    assert [len(g) for g in in_batches(alone, sequences)] == [1] * len(sequences)
-    together = BatchedTracker(alone, batch=2)
-    assert [len(g) for g in in_batches(together, sequences)] == [2] * (len(sequences) // 2)

@@ -9,8 +9,8 @@ import torch
 
 from siamfc_edu import evaluate
 from siamfc_edu.config import get_preset
+from siamfc_edu.evaluate import report
 from siamfc_edu.model import build_model, read_checkpoint, save_weights
-from siamfc_edu.protocols import results
 from siamfc_edu.train.runlog import CHECKPOINT, save_checkpoint
 
 
@@ -51,10 +51,10 @@ def test_evaluation_results_on_a_full_disk_name_the_file(small_disk):
     with pytest.raises(
         OSError, match=r"cannot write .*(protocol\.json|\.txt|\.time): no space left"
     ):
-        results.save_runs([result(f"seq{i}") for i in range(3)], disk / "ope", "ope")
+        report.save_runs([result(f"seq{i}") for i in range(3)], disk / "ope", "ope")
     summaries = evaluate.summarize([result("seq0")])
     with pytest.raises(OSError, match=r"cannot write .*results\.(txt|csv): no space left"):
-        evaluate.save_results(summaries, "x" * 100_000, disk / "out")
+        report.save_results({"OPE": summaries}, "x" * 100_000, disk / "out")
 
 
 def test_a_write_error_without_a_file_name_gets_one(tmp_path: Path):

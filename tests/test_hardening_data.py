@@ -25,6 +25,7 @@ from siamfc_edu.data import (
     write_vid_snippet,
 )
 from siamfc_edu.data.tracks import tracks_from_sequences
+from siamfc_edu.evaluate import report
 from siamfc_edu.images import read_image
 
 
@@ -177,13 +178,13 @@ def test_evaluate_cli_progress_results_folder_and_protocol(otb_copy, tmp_path, c
     for attributes in otb_copy.glob("*/attributes.txt"):
         attributes.unlink()  # like the real set: no attribute labels
     titles = []
-    plot_success = evaluate.plot_success
+    plot_success = report.plot_success
 
     def recording_plot(summaries, ax=None, title=""):
         titles.append(title)
         return plot_success(summaries, ax, title)
 
-    monkeypatch.setattr(evaluate, "plot_success", recording_plot)
+    monkeypatch.setattr(report, "plot_success", recording_plot)
     out = tmp_path / "eval"
     args = ["evaluate", "--data", str(otb_copy), "--trackers", "ncc", "--starts", "2"]
     assert main([*args, "--out", str(out)]) == 0
@@ -193,7 +194,7 @@ def test_evaluate_cli_progress_results_folder_and_protocol(otb_copy, tmp_path, c
     assert "per attribute" not in captured.out
     assert "ncc: 100%" in captured.err and "sequence" in captured.err  # the progress bar
     assert titles == ["Success plots (2 starts per sequence)"]
-    assert (out / "results.csv").read_text().splitlines()[0].startswith("tracker,auc,")
+    assert (out / "results.csv").read_text().splitlines()[0].startswith("protocol,tracker,auc,")
     assert "| ncc" in (out / "results.txt").read_text()
     with pytest.raises(SystemExit):
         main(["evaluate", "--help"])

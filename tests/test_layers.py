@@ -30,8 +30,7 @@ LAYER = {
     "fast_tracker": 4.5,  # the tracker on the device, batched (uses tracker's pieces)
     "baselines": 4,
     "data": 4,
-    "evaluate": 5,
-    "protocols": 5.5,  # the paper's protocols (OTB, VOT), built on evaluate's metrics
+    "evaluate": 5,  # metrics, runs, the OTB and VOT protocols, reports (a subpackage)
     "train": 5,
     "viz": 5,
     "widgets": 6,
@@ -42,8 +41,7 @@ LAYER = {
 }
 # Beyond the order: what the evaluation code may not touch (its metrics serve any tracker).
 FORBIDDEN = {
-    "evaluate": {"tracker", "model", "backbone", "head", "train"},
-    "protocols": {"tracker", "model", "backbone", "head", "train"},
+    "evaluate": {"tracker", "fast_tracker", "model", "backbone", "head", "train"},
     "baselines": {"tracker", "model", "backbone", "head"},
 }
 

@@ -12,7 +12,7 @@ from siamfc_edu import SiamFCTracker, runtime
 from siamfc_edu.cli import build_parser, chosen_trackers, main, make_tracker
 from siamfc_edu.data import read_video
 from siamfc_edu.evaluate import iou
-from siamfc_edu.fast_tracker import FastSiamFCTracker
+from siamfc_edu.fast_tracker import FastOptions, FastSiamFCTracker
 
 CPU = torch.device("cpu")
 CARPHONE_BOX = [63, 42, 42, 54]
@@ -58,14 +58,14 @@ def test_fp32_and_bf16_are_taken_as_asked_whatever_the_cpu():
 
 def test_auto_reads_the_cpu_features(bf16_cpu):
     assert runtime.native_bf16() == ["avx512_bf16"]
-    tracker = FastSiamFCTracker.from_weights(device="cpu", precision="auto")
-    assert tracker.precision.name == "bf16" and tracker.batch.mixed_precision
+    tracker = FastSiamFCTracker.from_weights(device="cpu", options=FastOptions(precision="auto"))
+    assert tracker.precision.name == "bf16" == tracker.batch.options.precision
     assert "native bfloat16: avx512_bf16" in runtime.describe_cpu()
 
 
 def test_auto_without_native_bf16_is_the_float32_tracker(plain_cpu):
-    tracker = FastSiamFCTracker.from_weights(device="cpu", precision="auto")
-    assert tracker.precision.name == "fp32" and not tracker.batch.mixed_precision
+    tracker = FastSiamFCTracker.from_weights(device="cpu", options=FastOptions(precision="auto"))
+    assert tracker.precision.name == "fp32" == tracker.batch.options.precision
     assert "native bfloat16: none" in runtime.describe_cpu()
 
 
@@ -92,26 +92,20 @@ def test_evaluate_says_the_precision_once(plain_cpu, capsys):
 
 def test_an_unknown_precision_is_a_one_line_error(carphone_video, capsys):
     with pytest.raises(ValueError, match="unknown precision 'fp16': choose fp32, bf16 or auto"):
-        FastSiamFCTracker.from_weights(device="cpu", precision="fp16")
+        FastSiamFCTracker.from_weights(device="cpu", options=FastOptions(precision="fp16"))
     argv = ["track", str(carphone_video), "--box", "60,30,50,60", "--precision", "fp16"]
     assert main(argv) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line == "siamfc-edu: error: unknown precision 'fp16': choose fp32, bf16 or auto"
 
 
-def test_mixed_precision_and_a_different_precision_conflict():
-    with pytest.raises(ValueError, match="mixed_precision=True asks for bf16"):
-        FastSiamFCTracker.from_weights(device="cpu", mixed_precision=True, precision="fp32")
-
-
-# ----------------------------------------------------------------------------- accuracy
-
-
 def test_bf16_boxes_stay_close_to_float32_on_carphone():
     frames = list(read_video("carphone_pristine"))
     boxes, first_maps = {}, {}
     for precision in ("fp32", "bf16"):
-        tracker = FastSiamFCTracker.from_weights(device="cpu", precision=precision)
+        tracker = FastSiamFCTracker.from_weights(
+            device="cpu", options=FastOptions(precision=precision)
+        )
         tracker.init(frames[0], CARPHONE_BOX)
         first_maps[precision] = tracker.step(frames[1]).raw_scores.numpy()
         boxes[precision], _ = tracker.track(frames, CARPHONE_BOX)

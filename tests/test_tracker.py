@@ -11,7 +11,6 @@ from siamfc_edu.config import get_preset
 from siamfc_edu.head import CorrelationHead
 from siamfc_edu.model import SiamFCNet, build_model
 from siamfc_edu.tracker import SiamFCTracker, hann_window
-from siamfc_edu.tracker import upsample as upsample_maps
 
 
 class PixelBlockEmbedding(nn.Module):
@@ -236,15 +235,15 @@ def test_step_displacement_follows_a_known_jump():
 
 def test_pieces_swap_in_your_own_functions(carphone_frames):
     """The capstone's hook: equal pieces track the same; a wrong one (bilinear) tracks otherwise."""
-    from siamfc_edu.crops import crop_and_resize
-    from siamfc_edu.head import cross_correlation
-    from siamfc_edu.tracker import Pieces, apply_window, damped_scale, displacement, penalise
+    import dataclasses
+
+    from siamfc_edu.tracker import Pieces
 
     def own(fn):
         return lambda *args, **kwargs: fn(*args, **kwargs)  # the same function, another object
 
-    same = Pieces(*(own(f) for f in (crop_and_resize, cross_correlation, upsample_maps, penalise,
-                                      apply_window, displacement, damped_scale)))  # fmt: skip
+    library = Pieces()
+    same = Pieces(**{f.name: own(getattr(library, f.name)) for f in dataclasses.fields(Pieces)})
 
     def bilinear(maps, size):
         return np.stack([cv2.resize(m, (size, size), interpolation=cv2.INTER_LINEAR) for m in maps])

@@ -17,7 +17,8 @@ import pytest
 from siamfc_edu import trax as entry
 from siamfc_edu.data import make_dataset, read_image
 from siamfc_edu.data.layouts.vot import vot_polygon_to_box
-from siamfc_edu.protocols import results, vot
+from siamfc_edu.evaluate import vot
+from siamfc_edu.evaluate.report import load_supervised
 from siamfc_edu.tracker import SiamFCTracker
 
 SERVER = f"{sys.executable} -m siamfc_edu.trax --device cpu --precision fp32"  # as the reference
@@ -197,7 +198,7 @@ def test_vot_evaluate_runs_the_tracker_and_agrees_with_our_protocol(
         assert done.returncode == 0 and "successful" in log, log
 
     # the toolkit's runs (read and scored by our reader): the same frames, the same boxes
-    theirs = results.load_supervised(workspace / "results", "SiamFC", sequences)
+    theirs = load_supervised(workspace / "results", "SiamFC", sequences)
     for a, b in zip(ours, theirs, strict=True):
         np.testing.assert_array_equal(a.states, b.states)  # inits, failures, skips: the same
         tracked = a.states == vot.TRACKED

@@ -32,7 +32,7 @@ import numpy as np
 from ..boxes import box_center, center_box, otb_to_xywh, xywh_to_otb
 from ..data.footage import SHIPPED_VIDEOS
 from ..data.real import read_annotations, real_set_files
-from ..evaluate import (
+from ..evaluate.metrics import (
     SUCCESS_THRESHOLDS,
     area_under_curve,
     center_error,

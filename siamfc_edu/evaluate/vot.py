@@ -30,20 +30,25 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol as Interface
 
 import numpy as np
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 
-from .. import evaluate as ev
 from ..data.layouts.vot import read_vot, read_vot_regions, vot_polygon_to_box
 from ..data.sequence import Sequence
-from ..images import read_image
 from ..interface import Tracker
-from .otb import frame_size, where
+from .runs import (
+    SequenceFailure,
+    as_frame,
+    built,
+    frame_size,
+    report_failure,
+    tracker_name,
+    true_boxes,
+)
 
 SKIP_FRAMES = 5  # re-initialise this many frames after a failure
 BURN_IN = 10  # frames from each (re-)initialisation left out of accuracy
@@ -52,13 +57,6 @@ VOT2015_INTERVAL = (108, 371)  # the sequence lengths EAO averages over (VOT-201
 # the VOT toolkit's codes for frames without a box in a result file
 SKIPPED, INITIALISED, FAILED = 0, 1, 2
 TRACKED = 3  # a frame with a box (written as the box itself)
-
-# The paper's Table 2 (VOT-15): accuracy, failures, expected average overlap, speed (fps)
-PAPER_VOT15 = {
-    "MDNet (VOT-15 winner)": (0.5620, 46, 0.3575, "1"),
-    "SiamFC-3s (paper)": (0.5335, 84, 0.2889, "86"),
-    "SiamFC 5 scales (paper)": (0.5240, 87, 0.2743, "58"),
-}
 
 # ----------------------------------------------------------------------------- overlap
 
@@ -140,10 +138,7 @@ def read_vot_set(root: str | Path) -> list[VOTSequence]:
 
 def as_vot_sequence(seq: Sequence) -> VOTSequence:
     """An OTB-style sequence for the VOT protocol: its boxes as 4-corner polygons."""
-    b = seq.boxes.copy()
-    if seq.absent is not None:
-        b[np.asarray(seq.absent, bool)] = np.nan
-    x, y, w, h = b.T
+    x, y, w, h = true_boxes(seq).T
     polygons = np.stack([x, y, x + w, y, x + w, y + h, x, y + h], axis=1)
     return VOTSequence(seq, polygons)
 
@@ -204,24 +199,19 @@ class SupervisedRun:
         return int(seen.sum()) / seconds if seconds > 0 else float("nan")
 
 
-def _frame(frame: object) -> np.ndarray:
-    """A frame as an RGB array (paths are read)."""
-    return frame if isinstance(frame, np.ndarray) else read_image(frame)
-
-
 def run_supervised(
     tracker: Tracker, vot_seq: VOTSequence, name: str | None = None,
     skip: int = SKIP_FRAMES,
 ) -> SupervisedRun:  # fmt: skip
     """Track one sequence, re-initialising `skip` frames after each failure (overlap 0)."""
-    name = name or getattr(tracker, "name", None) or type(tracker).__name__
+    name = name or tracker_name(tracker)
     seq, polygons = vot_seq.sequence, vot_seq.polygons
     n = len(seq)
     if len(polygons) != n:
-        raise ValueError(f"sequence {where(seq)}: {len(polygons)} regions for {n} frames")
+        raise ValueError(f"{len(polygons)} true regions for {n} frames")
     known = np.all(np.isfinite(polygons), axis=1)
     if not known.any():
-        raise ValueError(f"sequence {where(seq)}: no frame has a usable true region")
+        raise ValueError("no frame has a usable true region")
     size = frame_size(seq)
     states = np.full(n, SKIPPED)
     boxes = np.full((n, 4), np.nan)
@@ -232,7 +222,7 @@ def run_supervised(
     for f in range(n):
         if not tracking and (f < next_init or not known[f]):
             continue  # skipped: waiting to re-initialise (on a frame with a known region)
-        image = _frame(seq.frames[f])
+        image = as_frame(seq.frames[f])
         start = time.perf_counter()
         if not tracking:
             box = vot_polygon_to_box(polygons[f])
@@ -252,11 +242,44 @@ def run_supervised(
     return SupervisedRun(name, seq.name, states, boxes, overlaps, times)
 
 
+class SupervisedStore(Interface):
+    """Where finished supervised runs are kept (`report.SupervisedFolder`), to resume."""
+
+    def load(self, tracker: str, vot_seq: VOTSequence) -> SupervisedRun | None: ...
+
+    def save(self, run: SupervisedRun) -> None: ...
+
+
 def evaluate_supervised(
-    tracker: Tracker, sequences: Iterable[VOTSequence], name: str | None = None
+    tracker: Tracker | Callable[[], Tracker],
+    sequences: Iterable[VOTSequence],
+    name: str | None = None,
+    failures: list[SequenceFailure] | None = None,
+    store: SupervisedStore | None = None,
+    on_run: Callable[[VOTSequence], None] | None = None,
 ) -> list[SupervisedRun]:
-    """The supervised protocol on every sequence: one run each (the trackers are deterministic)."""
-    return [run_supervised(tracker, s, name) for s in sequences]
+    """The supervised protocol on every sequence: one run each (the trackers are deterministic).
+
+    As in `runs`: a sequence that cannot be run is reported and skipped; a run `store` keeps is
+    read back, a new one goes to it as it ends; the tracker may be a maker, made when needed.
+    """
+    name = name or tracker_name(tracker)
+    out = []
+    for vot_seq in sequences:
+        run = store.load(name, vot_seq) if store is not None else None
+        if run is None:
+            tracker = built(tracker)
+            try:
+                run = run_supervised(tracker, vot_seq, name)
+            except (OSError, ValueError) as error:
+                report_failure(SequenceFailure(name, vot_seq.name, str(error)), failures)
+            else:
+                if store is not None:
+                    store.save(run)
+        if on_run is not None:
+            on_run(vot_seq)
+        out += [run] if run is not None else []
+    return out
 
 
 # ----------------------------------------------------------------------------- EAO
@@ -394,54 +417,3 @@ def summarize_supervised(
             estimate_interval=estimated,
         ))  # fmt: skip
     return out
-
-
-def format_vot_table(summaries: list[VOTSummary], paper: bool = True) -> str:
-    """Table 2's layout (tracker, accuracy, # failures, overlap, speed), the paper's rows first;
-    the EAO estimated from the sequence lengths in a column of its own, labelled with its N."""
-    header = ["tracker", "accuracy", "# failures", "overlap (EAO)", "speed (fps)",
-              "EAO estimate", "data"]  # fmt: skip
-    rows = []
-    if paper:
-        rows += [[name, f"{a:.4f}", str(f), f"{e:.4f}", fps, "-", "VOT-15, 60 sequences"]
-                 for name, (a, f, e, fps) in PAPER_VOT15.items()]  # fmt: skip
-    for s in summaries:
-        low, high = s.estimate_interval
-        used = f"N in [{s.interval[0]}, {s.interval[1]}]" if not np.isnan(s.eao) else "undefined"
-        rows.append([
-            s.tracker, f"{s.accuracy:.4f}", str(s.failures), f"{s.eao:.4f}", f"{s.fps:.1f}",
-            f"{s.eao_estimate:.4f} (N in [{low}, {high}])",
-            f"{s.sequences} sequences, EAO {used} (as the toolkit)",
-        ])  # fmt: skip
-    return ev._markdown(header, rows)
-
-
-def format_sequence_table(runs: list[SupervisedRun]) -> str:
-    """Accuracy and failures per sequence (rows) and tracker (columns)."""
-    trackers = list(dict.fromkeys(r.tracker for r in runs))
-    found = {(r.sequence, r.tracker): r for r in runs}
-    sequences = list(dict.fromkeys(r.sequence for r in runs))
-    rows = [[s, *(f"{found[s, t].accuracy:.3f} / {found[s, t].failures}"
-                  if (s, t) in found else "-" for t in trackers)] for s in sequences]  # fmt: skip
-    return ev._markdown(["sequence (accuracy / failures)", *trackers], rows)
-
-
-def plot_eao(summaries: list[VOTSummary], ax: Axes | None = None) -> Figure:
-    """The EAO curves Φ(N), the averaging interval shaded, EAO in the legend."""
-    if ax is None:
-        ax = Figure(figsize=(6, 4.2), layout="constrained").add_subplot()
-    for s in sorted(summaries, key=lambda s: s.eao_estimate, reverse=True):
-        label = f"{s.tracker} [EAO {s.eao:.3f}, estimate {s.eao_estimate:.3f}]"
-        ax.plot(np.arange(len(s.curve)), s.curve, label=label)
-    if summaries:
-        low, high = summaries[0].interval
-        if low <= high:
-            ax.axvspan(low - 0.5, high + 0.5, color="gray", alpha=0.2, label="EAO interval")
-        low, high = summaries[0].estimate_interval
-        ax.axvspan(low - 0.5, high + 0.5, color="tab:orange", alpha=0.15,
-                   label="estimated interval")  # fmt: skip
-    ax.set(xlabel="sequence length N (frames)", ylabel="expected average overlap Φ(N)",
-           ylim=(0, 1.02), title="Expected average overlap (VOT supervised)")  # fmt: skip
-    ax.grid(True, alpha=0.4)
-    ax.legend(loc="upper right")
-    return ax.figure
