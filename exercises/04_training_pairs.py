@@ -18,8 +18,8 @@
 #
 # 1. **warm-up** `context_side(w, h, context)` and `search_side(w, h)`: the sides of the two
 #    squares, $s_z = \sqrt{(w+p)(h+p)}$ and $s_x = s_z \cdot 255/127$;
-# 2. **harder** `crop_with_padding(image, center, side, out_size)`: cut a square around a point,
-#    fill what lies outside the frame with the frame's mean colour, resize;
+# 2. **harder** `crop_and_resize(image, center, side, out_size, pad_color=None)`: cut a square
+#    around a point, fill what lies outside the frame with the frame's mean colour, resize;
 # 3. **medium** `exemplar_from_box(image, box)`: the $127 \times 127$ exemplar $z$ of a box
 #    written in OTB's 1-based convention;
 # 4. **harder** `pick_pair(frame_ids, max_gap, rng)`: the two frames of a training pair, at most
@@ -120,10 +120,19 @@ check_search_side(search_side)
 # %% [markdown]
 # ## Exercise 2 (harder) · A crop with mean padding
 #
+# Write the library's `siamfc_edu.crops.crop_and_resize`, with its signature:
+#
+# ```python
+# crop_and_resize(image, center, side, out_size, pad_color=None) -> np.ndarray
+# ```
+#
 # Cut the square of `side` pixels centred on `center` $= (c_x, c_y)$ out of `image` (an
 # $H \times W \times 3$ uint8 RGB frame), fill the part of the square that lies **outside** the
-# frame with the frame's mean colour, and resize the square to `out_size` $\times$ `out_size`.
-# The library's conventions, which the check follows to the pixel:
+# frame with `pad_color`, and resize the square to `out_size` $\times$ `out_size`. `pad_color`
+# is a colour of 3 floats; when it is `None` (the default, as in training) use the frame's mean
+# colour. The tracker computes that mean once per frame and passes it to each of its crops: the
+# capstone (notebook 10) puts this very function into the tracker. The library's conventions,
+# which the check follows to the pixel:
 #
 # - pixel (row $i$, column $j$) is the point $(x = j, y = i)$: pixel centres sit on integers;
 # - the square has $s = \max(1, \mathrm{round}(\texttt{side}))$ pixels a side, columns
@@ -133,15 +142,16 @@ check_search_side(search_side)
 #   middle $x_1 + \frac{s-1}{2}$ is the centre. `round`, not `int()`, which cuts 36.7 down to
 #   36; and on a tie `round` goes to the even neighbour, `round(40.5) == 40` (as `np.round`), not
 #   up like `int(v + 0.5)`;
-# - the padding colour is the mean of each channel over the whole frame, rounded to the nearest
-#   integer (three numbers);
+# - the padding colour is `pad_color`, or when it is `None` the mean of each channel over the
+#   whole frame, rounded to the nearest integer (three numbers);
 # - the resizing is `cv2.resize(square, (out_size, out_size), interpolation=cv2.INTER_LINEAR)`.
 #
-# Return an `out_size` $\times$ `out_size` $\times$ 3 **uint8** array, like the frame: the
-# colour jitter of the training pairs (`siamfc_edu.data.pairs.jitter`) saturates at 0 and 255
-# on uint8, and `to_tensor` reads uint8 images. Computing in floating point is fine if you round
-# back to uint8: OpenCV resizes uint8 images in fixed point, so the check accepts 1 grey level
-# of difference on a few values.
+# Return a numpy array of shape (`out_size`, `out_size`, 3) and dtype **uint8**, like the frame:
+# the colour jitter of the training pairs (`siamfc_edu.data.pairs.jitter`) saturates at 0 and
+# 255 on uint8, and `to_tensor` reads uint8 images. Computing in floating point is fine if you
+# round back to uint8: OpenCV resizes uint8 images in fixed point, so the check accepts 1 grey
+# level of difference on a few values. Leave `image` as it is (build the square as a new array):
+# the check names an argument your function changes in place.
 #
 # The square may leave the frame on any side, on every side, or lie wholly outside it (the target
 # left the frame). One way: make an $s \times s \times 3$ square of the mean colour, work out the
@@ -149,19 +159,23 @@ check_search_side(search_side)
 
 
 # %%
-def crop_with_padding(
-    image: np.ndarray, center: tuple[float, float], side: float, out_size: int
+def crop_and_resize(
+    image: np.ndarray,
+    center: tuple[float, float],
+    side: float,
+    out_size: int,
+    pad_color: tuple[float, ...] | None = None,
 ) -> np.ndarray:
-    """The square of `side` px centred on (cx, cy), mean-padded, resized to out_size (uint8)."""
-    # HINT: an s x s square of the mean colour, then copy the overlap in
+    """The square of `side` px around (cx, cy), padded with pad_color (or the mean), resized."""
+    # HINT: an s x s square of the padding colour, then copy the overlap in
     # YOUR CODE HERE
-    raise NotImplementedError('an s x s square of the mean colour, then copy the overlap in')
+    raise NotImplementedError('an s x s square of the padding colour, then copy the overlap in')
 
 
 # %%
-from siamfc_edu.checks.pairs import check_crop_with_padding
+from siamfc_edu.checks.pairs import check_crop_and_resize
 
-check_crop_with_padding(crop_with_padding)
+check_crop_and_resize(crop_and_resize)
 
 # %% [markdown]
 # ## Exercise 3 (medium) · The exemplar of an OTB box
@@ -174,13 +188,13 @@ check_crop_with_padding(crop_with_padding)
 # $$ (c_x, c_y) = \left(x + \frac{w - 1}{2},\; y + \frac{h - 1}{2}\right). $$
 #
 # Return the exemplar $z$: the square of side $s_z$ (exercise 1, context 0.5) around that centre,
-# mean-padded and resized to $127 \times 127$. For the crop use the library's `crop_and_resize`
-# (what you wrote in exercise 2, same arguments), imported below, and `context_size` (imported in
-# exercise 1).
+# mean-padded and resized to $127 \times 127$. For the crop use the library's `crop_and_resize`,
+# imported below as `library_crop_and_resize` (the signature of yours in exercise 2, so that this
+# check does not depend on the one above), and `context_size` (imported in exercise 1).
 
 # %%
 from siamfc_edu.boxes import otb_to_xywh  # OTB -> 0-based: use it below
-from siamfc_edu.crops import crop_and_resize  # the crop: use it below
+from siamfc_edu.crops import crop_and_resize as library_crop_and_resize  # the crop: use it below
 
 
 def exemplar_from_box(image: np.ndarray, box: np.ndarray) -> np.ndarray:
@@ -198,7 +212,7 @@ check_exemplar_from_box(exemplar_from_box)
 # %% [markdown]
 # Your two crops on a real frame: frame 0 of the shipped clip *carphone*, with the hand-drawn box
 # of the face written the way OTB would store it. The search square (blue, $s_x \approx 192$ px)
-# is larger than the $176 \times 144$ frame: your `crop_with_padding` fills the rest with the
+# is larger than the $176 \times 144$ frame: your `crop_and_resize` fills the rest with the
 # frame's mean colour. Top right, the library's $z$ for comparison.
 
 # %%
@@ -211,7 +225,7 @@ x, y, w, h = face
 centre = tuple(box_center(face))
 s_x = library_search_side(w, h, cfg)
 panels = {
-    "your search crop x (255 x 255)": attempt(crop_with_padding, frame, centre, s_x, 255),
+    "your search crop x (255 x 255)": attempt(crop_and_resize, frame, centre, s_x, 255),
     "your exemplar z (127 x 127)": attempt(exemplar_from_box, frame, face_otb),
     "the library's z": exemplar_crop(frame, face, cfg),
 }
@@ -295,7 +309,7 @@ else:
 #
 # With these pieces you can cut every training pair of the paper yourself: two frames of a track
 # at most $T$ apart (`pick_pair`), $z$ around the box of the first (`exemplar_from_box`), $x$
-# around the box of the second with the square of `search_side` (`crop_with_padding` with
+# around the box of the second with the square of `search_side` (`crop_and_resize` with
 # `out_size=255`). The target then has the same size in $z$ and in $x$, and sits at the centre of
 # $x$, where the label map of notebook 03 puts its positives.
 #

@@ -31,11 +31,12 @@
 #
 # What you do:
 #
-# 1. **the crop and the correlation** (about 10 min): your crop with mean padding (notebook 04,
-#    exercise 2) and your batched correlation (notebook 02, exercises 2 and 3), with the
-#    signatures of the library's `crop_and_resize` and `cross_correlation`;
-# 2. **the tracker step** (about 10 min): paste your five functions of notebook 06 that are
-#    pieces of a frame: `upsample`, `penalise`, `apply_window`, `displacement`, `damped_scale`;
+# 1. **the crop and the correlation** (about 10 min): paste your `crop_and_resize` with mean
+#    padding (notebook 04, exercise 2) as it is, and your batched correlation (notebook 02,
+#    exercises 2 and 3) with the signature of the library's `cross_correlation`;
+# 2. **the tracker step** (about 10 min): paste your six functions of notebook 06 that are
+#    pieces of a frame: `upsample`, `penalise`, `normalise`, `apply_window`, `displacement`,
+#    `damped_scale`;
 # 3. **the labels and the loss** (about 5 min): paste your three functions of notebook 03 and
 #    check them on real training pairs (the tracker does not use the loss: training does);
 # 4. **your tracker** (about 5 min): run it next to the reference on the real set: both AUCs, a
@@ -75,13 +76,15 @@ _ = torch.manual_seed(0)  # nothing here is random; a habit of the course
 #
 # - the square has $s$ = `round(side)` pixels a side (at least 1), its top-left pixel at
 #   $x_1$ = `round(cx - (s - 1) / 2)`, $y_1$ = `round(cy - (s - 1) / 2)`;
-# - where it leaves the frame it is filled with `pad_color` (the frame's **mean colour**),
-#   rounded, one value per channel; the part inside the frame is copied in;
+# - where it leaves the frame it is filled with `pad_color`, rounded, one value per channel
+#   (when `pad_color` is `None`, the frame's **mean colour**); the part inside the frame is
+#   copied in;
 # - then `cv2.resize(patch, (out_size, out_size), interpolation=cv2.INTER_LINEAR)`.
 #
-# The tracker computes the frame's mean colour once per frame and gives it to every crop as
-# `pad_color` (a tuple of 3 floats, `cv2.mean(image)[:3]`): use it instead of computing it again.
-# If notebook 04's exercises are not there yet, write it from this description.
+# The tracker computes the frame's mean colour once per frame and passes it to every crop as
+# `pad_color` (a tuple of 3 floats, `cv2.mean(image)[:3]`); training's crops pass none. Your
+# function of notebook 04 has the library's signature, `pad_color=None` included: paste it as it
+# is. If notebook 04's exercises are not there yet, write it from this description.
 
 
 # %%
@@ -90,7 +93,7 @@ def crop_and_resize(
     center: tuple[float, float],
     side: float,
     out_size: int,
-    pad_color: tuple[float, ...],
+    pad_color: tuple[float, ...] | None = None,
 ) -> np.ndarray:
     """The square of round(side) px centred on (cx, cy), padded with pad_color, resized."""
     # HINT: paste yours (04): pad_color-filled square, frame part in, resize
@@ -119,7 +122,7 @@ def cross_correlation(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 # %% [markdown]
 # ## Step 2 · The tracker step (notebook 06, exercises 2 to 6)
 #
-# Paste your five functions of notebook 06 that are pieces of a frame, one per cell. As a
+# Paste your six functions of notebook 06 that are pieces of a frame, one per cell. As a
 # reminder, what each one does:
 #
 # - `upsample(scores, size)`: each $n \times n$ map of `scores` (S, n, n) resized to `size`
@@ -150,16 +153,29 @@ def penalise(maps: np.ndarray, penalty: np.ndarray) -> np.ndarray:
 
 
 # %% [markdown]
-# - `apply_window(score_map, window, influence)`: $r' = (1 - \lambda)\,
-#   \frac{r - \min r}{\sum (r - \min r)} + \lambda H$;
+# - `normalise(score_map)`: the chosen map $r$ shifted to a minimum of 0 and scaled to sum 1,
+#   $\frac{r - \min r}{\sum (r - \min r)}$, a new array of the map's dtype;
 
 
 # %%
-def apply_window(score_map: np.ndarray, window: np.ndarray, influence: float) -> np.ndarray:
-    """The map normalised (minimum 0, sum 1), mixed with the window: weight influence on it."""
-    # HINT: paste yours (06): shift to min 0, divide by the sum, mix
+def normalise(score_map: np.ndarray) -> np.ndarray:
+    """The map shifted to a minimum of 0 and scaled to sum 1, like the window: a new array."""
+    # HINT: paste yours (06): shift to min 0, divide by the sum
     # YOUR CODE HERE
-    raise NotImplementedError('paste yours (06): shift to min 0, divide by the sum, mix')
+    raise NotImplementedError('paste yours (06): shift to min 0, divide by the sum')
+
+
+# %% [markdown]
+# - `apply_window(normalised, window, influence)`: the normalised map mixed with the cosine
+#   window, $r' = (1 - \lambda)\,\text{normalised} + \lambda H$ (no second normalisation);
+
+
+# %%
+def apply_window(normalised: np.ndarray, window: np.ndarray, influence: float) -> np.ndarray:
+    """The normalised map mixed with the cosine window: weight influence on the window."""
+    # HINT: paste yours (06): weights 1 - influence and influence
+    # YOUR CODE HERE
+    raise NotImplementedError('paste yours (06): weights 1 - influence and influence')
 
 
 # %% [markdown]
@@ -209,6 +225,7 @@ my_pieces = Pieces(
     correlate=cross_correlation,
     upsample=upsample,
     penalise=penalise,
+    normalise=normalise,
     window=apply_window,
     displacement=displacement,
     damp=damped_scale,
@@ -335,8 +352,10 @@ plt.show()
 # On the quick runs its AUC is *higher* than the reference's (0.798 against 0.797), yet its boxes
 # leave the reference's two frames after the first start: an AUC up or down by 0.001 says nothing
 # about a tracker's correctness, the boxes do. Try the others: no damping
-# (`damp=lambda scale, factor, cfg: scale * factor`), the window mixed in before normalising, no
-# scale penalty. Which one drifts, which one only moves the boxes a little?
+# (`damp=lambda scale, factor, cfg: scale * factor`), the map left unnormalised
+# (`normalise=lambda score_map: score_map`: the window, at most $5.4 \cdot 10^{-5}$ a cell, then
+# weighs nothing against scores up to about 8), no scale penalty. Which one drifts, which one
+# only moves the boxes a little?
 
 # %% [markdown]
 # ## Recap
@@ -344,8 +363,8 @@ plt.show()
 #   replaces it; the order of the steps and the state stay the library's. Same pieces, same
 #   boxes, same AUC.
 # - The pieces of SiamFC that you wrote: the mean-padded crop, the batched correlation, the
-#   bicubic upsampling, the scale penalty, the cosine window, the displacement, the damped scale;
-#   and for training, the labels and the balanced logistic loss.
+#   bicubic upsampling, the scale penalty, the normalisation and the cosine window, the
+#   displacement, the damped scale; and for training, the labels and the balanced logistic loss.
 # - A check of one function tries the inputs someone thought of; a tracker run tries thousands
 #   of real ones, and a small difference in one frame is carried into all the next ones. An AUC
 #   alone hides that: compare the boxes.

@@ -66,10 +66,15 @@ print("phi(z):", tuple(tracker.kernel.shape))
 # We track up to frame 80, then look inside frame 81, where the face moves: between its
 # hand-drawn boxes of frames 75 and 85, its centre moves about 1.5 px left and 1 px down a frame.
 # This is the code we are about to take apart; read it top to bottom: it is the paper's §2.4 in
-# order.
+# order. Steps 4 to 6 (the scale penalty, the cosine window, the peak) are one function,
+# `locate_peak`, shown below `step`: the GPU tracker of notebook 08 runs the same function on
+# batches of maps.
 
 # %%
+from siamfc_edu.tracker import locate_peak
+
 display(Code(inspect.getsource(SiamFCTracker.step), language="python"))
+display(Code(inspect.getsource(locate_peak), language="python"))
 
 # %%
 from siamfc_edu.boxes import box_center
@@ -118,7 +123,7 @@ for k, ax in enumerate(axes):
     ax.set_title(f"$s^{{{k - 1}}}$ = {factor:.4f}: side {side:.1f} px")
     ax.axis("off")
 plt.show()
-expected_sides = tracker.base_x_side * before_scale * cfg.scale_step ** np.array([-1, 0, 1])
+expected_sides = tracker.target.base_x_side * before_scale * cfg.scale_step ** np.array([-1, 0, 1])
 np.testing.assert_allclose(step.search_sides, expected_sides)
 print("ok: sides = base side x scale x s^k")
 
@@ -159,12 +164,33 @@ assert step.best_scale == np.argmax(step.penalised.reshape(3, -1).max(axis=1))
 
 # %% [markdown]
 # ### 2.4 The cosine window
-# Objects move little between frames. The chosen map is normalised (minimum 0, sum 1) and mixed
-# with a Hann window $H$ of the same size, also summing to 1:
+# Objects move little between frames, so a cosine window penalises large displacements (§2.4).
+# The authors' code (`tracker.m`) does it in two steps, and so does the library:
+# - `normalise`: the chosen map $r$ is shifted to a minimum of 0 and scaled to sum 1;
+# - `apply_window`: it is mixed with a Hann window $H$ of the same size, also summing to 1:
 # $$ r' = (1 - \lambda)\,\frac{r - \min r}{\sum (r - \min r)} + \lambda H,
 #    \qquad \lambda = \text{window\_influence} = $$
 # 0.176 in the authors' code; the tiny preset used here has 0.35 (the paper's text gives no
 # value).
+#
+# Why normalise first? The raw scores $0.001\,\varphi(z) \star \varphi(x) + b$ have no fixed
+# scale: on this clip the chosen map's peak is between 5.2 and 8.0 depending on the frame, its
+# minimum between -8.4 and -6.8, while the window's largest cell is $5.4 \cdot 10^{-5}$. Mixed as
+# they are, the window would change nothing, and its weight would change with the scores from
+# frame to frame. Shifted to 0 and summing to 1, the map and the window are on one scale, and
+# $\lambda$ is the window's share of the mix in every frame.
+
+# %%
+from siamfc_edu.tracker import apply_window, normalise
+
+chosen = step.penalised[step.best_scale]
+normalised = normalise(chosen)
+windowed = apply_window(normalised, step.window, cfg.window_influence)
+print(f"chosen map: min {chosen.min():.2f}, max {chosen.max():.2f}, sum {chosen.sum():.0f}")
+print(f"normalised: min {normalised.min():.2f}, sum {normalised.sum():.3f}")
+print(f"window:     max {step.window.max():.1e}, sum {step.window.sum():.3f}")
+np.testing.assert_array_equal(normalised, step.normalised)  # what the tracker's step computed
+np.testing.assert_array_equal(windowed, step.windowed)
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(11, 3.6))

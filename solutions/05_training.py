@@ -15,12 +15,16 @@
 # the authors' code) in the library and ran it.
 # Here you write its three pieces yourself:
 #
-# 1. **warm-up** `learning_rate(epoch, epochs, lr_initial, lr_final)`: the learning rate of an
-#    epoch, decayed geometrically from $10^{-2}$ to $10^{-5}$;
-# 2. **medium** `make_sgd(model, lr, momentum, weight_decay)`: the optimiser, SGD with momentum
-#    0.9 and weight decay $5 \cdot 10^{-4}$ (the authors' code's values);
-# 3. **harder** `train_step(model, optimizer, z, x, labels)`: one SGD step of SiamFC on a batch
-#    of pairs, returning its loss.
+# 1. **warm-up** `learning_rate(epoch, cfg)`: the learning rate of an epoch, decayed
+#    geometrically from $10^{-2}$ to $10^{-5}$;
+# 2. **medium** `make_optimizer(model, cfg)`: the optimiser, SGD with momentum 0.9 and weight
+#    decay $5 \cdot 10^{-4}$ (the authors' code's values);
+# 3. **harder** `train_step(model, batch, optimizer, scaler, device)`: one SGD step of SiamFC on
+#    a batch of pairs, returning its loss.
+#
+# Each has the signature of the library function of `siamfc_edu.train` that it rebuilds, so that
+# the library's training loop could call yours in its place. `cfg` is a preset
+# (`siamfc_edu.config.SiamFCConfig`): your functions read the recipe's numbers from its fields.
 #
 # **Time** about 30 minutes.
 #
@@ -52,28 +56,37 @@ print(
 # %% [markdown]
 # ## Exercise 1 (warm-up) · The learning rate of an epoch
 #
-# The epochs of a run are numbered $e = 0, 1, \dots, E - 1$. The rate starts at
-# $\eta_0$ = `lr_initial` in the first epoch and falls *geometrically* (by the same factor every
-# epoch) to exactly $\eta_{E-1}$ = `lr_final` in the last one:
+# ```python
+# learning_rate(epoch: int, cfg: SiamFCConfig) -> float
+# ```
+#
+# The epochs of a run are numbered $e = 0, 1, \dots, E - 1$ ($E$ = `cfg.epochs`). The rate starts
+# at $\eta_0$ = `cfg.lr_initial` in the first epoch and falls *geometrically* (by the same factor
+# every epoch) to exactly $\eta_{E-1}$ = `cfg.lr_final` in the last one:
 #
 # $$ \eta_e = \eta_0 \left(\frac{\eta_{E-1}}{\eta_0}\right)^{e/(E-1)} . $$
 #
-# For the paper ($E = 50$, $10^{-2} \to 10^{-5}$) each epoch multiplies the rate by
-# $(10^{-3})^{1/49} \approx 0.8685$; a run of 30 epochs between the same ends falls faster per
-# epoch. A run of a single epoch ($E = 1$) has no decay: it trains at `lr_initial` (and must not
-# divide by zero). Return a Python `float`, not a tensor: the training loop writes the rate into
-# the optimiser's settings and into its log.
+# The rate changes once per **epoch**: the training loop sets it before the epoch's steps, and
+# every step of the epoch uses it (not a decay per step). For the paper ($E = 50$,
+# $10^{-2} \to 10^{-5}$) each epoch multiplies the rate by $(10^{-3})^{1/49} \approx 0.8685$; a
+# run of 30 epochs between the same ends falls faster per epoch. A run of a single epoch
+# ($E = 1$) has no decay: it trains at `cfg.lr_initial` (and must not divide by zero). Return a
+# number (a Python `float`), not a tensor: the training loop writes the rate into the
+# optimiser's settings and into its log.
 
 
 # %%
-def learning_rate(epoch: int, epochs: int, lr_initial: float, lr_final: float) -> float:
-    """The rate of epoch `epoch` (0 .. epochs - 1): lr_initial first, lr_final last."""
-    # HINT: lr_initial * (lr_final / lr_initial) ** f, f from 0 to 1
+from siamfc_edu.config import SiamFCConfig
+
+
+def learning_rate(epoch: int, cfg: SiamFCConfig) -> float:
+    """The rate of epoch `epoch` (0 .. cfg.epochs - 1): cfg.lr_initial first, cfg.lr_final last."""
+    # HINT: cfg.lr_initial * ratio ** f, f from 0 to 1
     ### BEGIN SOLUTION
-    if epochs <= 1:
-        return float(lr_initial)
-    progress = epoch / (epochs - 1)  # 0 in the first epoch, 1 in the last
-    return lr_initial * (lr_final / lr_initial) ** progress
+    if cfg.epochs <= 1:
+        return float(cfg.lr_initial)
+    progress = epoch / (cfg.epochs - 1)  # 0 in the first epoch, 1 in the last
+    return cfg.lr_initial * (cfg.lr_final / cfg.lr_initial) ** progress
     ### END SOLUTION
 
 
@@ -95,63 +108,96 @@ check_learning_rate(learning_rate)
 # $$
 #
 # with $\mu = 0.9$ and $\lambda = 5 \cdot 10^{-4}$ (the authors' code; the paper's text says SGD
-# and gives neither). Write `make_sgd`, which returns
-# a `torch.optim.SGD` over **every** parameter of `model` (the embedding's convolutions and batch
-# norms, and the correlation head's bias $b$), with the rate, momentum and weight decay it is
-# given: the same settings for every parameter, the weight decay on the batch norms and biases
-# too, as the library does. The momentum is the plain kind of the formula above: no `nesterov`,
-# no `dampening`. Read the signature of `torch.optim.SGD` with `help(torch.optim.SGD)` before you
-# pass anything by position.
+# and gives neither). Write
+#
+# ```python
+# make_optimizer(model: torch.nn.Module, cfg: SiamFCConfig) -> torch.optim.SGD
+# ```
+#
+# which returns a `torch.optim.SGD` over **every** parameter of `model` (the embedding's
+# convolutions and batch norms, and the correlation head's bias $b$), with the rate
+# `cfg.lr_initial` (the loop then sets each epoch's rate), the momentum `cfg.momentum` and the
+# weight decay `cfg.weight_decay`: the same settings for every parameter, the weight decay on
+# the batch norms and biases too, as the library does. The momentum is the plain kind of the
+# formula above: no `nesterov`, no `dampening`. Read the signature of `torch.optim.SGD` with
+# `help(torch.optim.SGD)` before you pass anything by position. Leave `model` as it is: the
+# optimiser only holds its parameters.
 
 
 # %%
-def make_sgd(
-    model: torch.nn.Module, lr: float, momentum: float, weight_decay: float
-) -> torch.optim.SGD:
-    """SGD over all of model's parameters with this rate, momentum and weight decay."""
+def make_optimizer(model: torch.nn.Module, cfg: SiamFCConfig) -> torch.optim.SGD:
+    """SGD over all of model's parameters with cfg's initial rate, momentum and weight decay."""
     # HINT: torch.optim.SGD(model.parameters(), ...): name each setting
     ### BEGIN SOLUTION
     every_parameter = list(model.parameters())
-    return torch.optim.SGD(every_parameter, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    return torch.optim.SGD(
+        every_parameter, lr=cfg.lr_initial, momentum=cfg.momentum, weight_decay=cfg.weight_decay
+    )
     ### END SOLUTION
 
 
 # %%
-from siamfc_edu.checks.training import check_make_sgd
+from siamfc_edu.checks.training import check_make_optimizer
 
-check_make_sgd(make_sgd)
+check_make_optimizer(make_optimizer)
 
 # %% [markdown]
 # ## Exercise 3 (harder) · One training step
 #
-# One step of SiamFC on a batch of $B$ pairs: exemplars `z` $(B, 3, 127, 127)$, search images
-# `x` $(B, 3, 255, 255)$ (values 0..255) and their label maps `labels` $(B, 17, 17)$ of $\pm 1$.
+# One step of SiamFC on a batch of $B$ pairs, with the signature of the library's
+# `siamfc_edu.train.train_step`:
+#
+# ```python
+# train_step(model, batch, optimizer, scaler, device) -> torch.Tensor
+# ```
+#
+# - `batch` is `(z, x, labels)` as the data loader gives it: exemplars `z` $(B, 3, 127, 127)$,
+#   search images `x` $(B, 3, 255, 255)$ (values 0..255) and their label maps `labels`
+#   $(B, 17, 17)$ of $\pm 1$;
+# - `optimizer` is the SGD of exercise 2, `device` where the network is
+#   (`torch.device("cpu")` here, `"cuda"` on a GPU);
+# - `scaler` is a `torch.amp.GradScaler`, the loss scaling of mixed precision (the library's,
+#   not the paper's: on a GPU the library computes the scores in float16, whose small gradients
+#   would round to 0). It multiplies the loss by a large scale before `backward()` and divides
+#   the gradients by it again before the step. Its three methods replace the plain calls:
+#   `scale` the loss before calling `backward()` on it, let the scaler `step` the optimizer, then
+#   `update` the scaler (PyTorch's "Automatic Mixed Precision" recipe). A disabled scaler, as on
+#   the CPU, makes them the plain calls.
+#
 # In this order:
 #
-# 1. switch the network to training mode (its `.train()`): it may arrive in eval mode (right
-#    after a validation, say), and batch norm must normalise with this batch's statistics and
-#    update its running averages;
-# 2. compute the score maps $v = f(z, x)$ = `model(z, x)`, shape $(B, 1, 17, 17)$;
+# 1. move `z`, `x` and `labels` to `device` (`.to(device)`);
+# 2. compute the score maps $v = f(z, x)$ = `model(z, x)`, shape $(B, 1, 17, 17)$. The
+#    training loop switches the network to training mode (`model.train()`) once per epoch,
+#    before its steps: your step gets it in training mode and must leave it there (batch norm
+#    normalises with this batch's statistics and updates its running averages);
 # 3. the balanced logistic loss of notebook 03, `logistic_loss(scores, labels[:, None])` (the
 #    labels get the channel dimension of the scores);
-# 4. the three calls of every PyTorch step: the optimiser's `zero_grad()`, the loss's
-#    `backward()`, the optimiser's `step()`. `backward()` **adds** each gradient to `.grad`:
-#    without `zero_grad()` every step would also use the gradients of all the steps before it;
-# 5. return the loss, the one computed before the update, as a Python `float` (`loss.item()`),
-#    not a tensor: the training loop adds up an epoch's losses. Take `.item()` only after
-#    `backward()`: until then the loss must stay the tensor computed from `model(z, x)`, with
-#    nothing detached, so that its gradient reaches the weights.
+# 4. the optimiser's `zero_grad()`, then the three calls of the scaler above. `backward()`
+#    **adds** each gradient to `.grad`: without `zero_grad()` every step would also use the
+#    gradients of all the steps before it;
+# 5. return the loss computed before the update as a **float32 torch tensor of shape ()**,
+#    detached from its graph: `loss.detach()`. The training loop checks it with
+#    `torch.isfinite(loss)` and adds it to the epoch's total, which both need a tensor; detached,
+#    so that the total does not keep every step's graph in memory. Detach only what you return:
+#    the loss you call `backward()` on must stay the tensor computed from `model(z, x)`, so that
+#    its gradient reaches the weights.
 #
-# The check runs your step and the library's `train_step` twice each, on copies of the same
-# seeded tiny network and batch, and compares the two losses, whether the gradient reached the
-# weights, how every weight moved and the batch-norm statistics. Your step is meant to change
-# `model` and `optimizer`; it must leave `z`, `x` and `labels` as they are. A batch first, to see
-# the shapes:
+# (On a GPU the library also runs the network under `torch.autocast` and stores the crops
+# channels-last, for speed; on the CPU neither changes a number, so leave them out.)
+#
+# Your step is meant to change `model` (its weights and batch-norm statistics), `optimizer` (its
+# momentum) and `scaler` (its state); it must leave `batch` as it is. The check runs your step
+# and the library's `train_step` twice each, on copies of the same seeded tiny network and
+# batch, once with the loss scaling on, and compares the two losses, whether the gradient
+# reached the weights, how every weight moved, the batch-norm statistics and the scaler's state.
+# A batch first, to see the shapes:
 
 # %%
 net = build_model(tiny)
 z_demo, x_demo = 255 * torch.rand(2, 3, 127, 127), 255 * torch.rand(2, 3, 255, 255)
 labels_demo = torch.stack([labels_for(tiny), labels_for(tiny, offset=(1.0, -1.0))])
+batch_demo = (z_demo, x_demo, labels_demo)
 with torch.no_grad():
     print("score maps:", tuple(net(z_demo, x_demo).shape), "| labels:", tuple(labels_demo.shape))
 
@@ -161,21 +207,22 @@ from siamfc_edu.losses import logistic_loss  # the loss of notebook 03: use it b
 
 def train_step(
     model: torch.nn.Module,
+    batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
     optimizer: torch.optim.Optimizer,
-    z: torch.Tensor,
-    x: torch.Tensor,
-    labels: torch.Tensor,
-) -> float:
-    """One SGD step on the balanced logistic loss of f(z, x); the loss before the update."""
-    # HINT: .train() first, the loss of model(z, x), then 3 calls
+    scaler: torch.amp.GradScaler,
+    device: torch.device,
+) -> torch.Tensor:
+    """One SGD step on the balanced logistic loss of f(z, x); the loss before it, detached."""
+    # HINT: batch to device, loss of model(z, x), zero_grad, the scaler's calls
     ### BEGIN SOLUTION
-    model.train()
+    z, x, labels = (tensor.to(device) for tensor in batch)
     scores = model(z, x)
     loss = logistic_loss(scores, labels[:, None])
     optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    return loss.item()
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
+    return loss.detach()
     ### END SOLUTION
 
 
@@ -194,16 +241,19 @@ check_train_step(train_step)
 # tells you when an exercise is still unfinished.
 
 # %%
-epochs = 3
+short = tiny.replace(epochs=3)
+scaler = torch.amp.GradScaler("cpu", enabled=False)  # off: the loop enables it on CUDA only
+cpu = torch.device("cpu")
 try:
     torch.manual_seed(0)
     net = build_model(tiny)
-    optimizer = make_sgd(net, tiny.lr_initial, tiny.momentum, tiny.weight_decay)
-    for epoch in range(epochs):
-        rate = learning_rate(epoch, epochs, tiny.lr_initial, tiny.lr_final)
+    optimizer = make_optimizer(net, short)
+    for epoch in range(short.epochs):
+        rate = learning_rate(epoch, short)
         for group in optimizer.param_groups:
             group["lr"] = rate
-        losses = [train_step(net, optimizer, z_demo, x_demo, labels_demo) for _ in range(2)]
+        net.train()  # once per epoch, as the library's loop does
+        losses = [float(train_step(net, batch_demo, optimizer, scaler, cpu)) for _ in range(2)]
         print(f"epoch {epoch}: lr {rate:.3g}, losses {losses[0]:.4f}, {losses[1]:.4f}")
 except NotImplementedError as unfinished:
     print(f"finish the exercises first ({unfinished})")
@@ -216,7 +266,7 @@ except NotImplementedError as unfinished:
 # change of the weights. The
 # library's `train(cfg, opts)` (notebook 05) wraps the same three around a data loader, a
 # validation and a checkpoint every epoch. Try your `learning_rate` on the paper's numbers:
-# `[learning_rate(e, 50, 1e-2, 1e-5) for e in (0, 1, 48, 49)]` should start at 0.01 and end at
+# `[learning_rate(e, paper) for e in (0, 1, 48, 49)]` should start at 0.01 and end at
 # 1e-05 exactly.
 #
 # Next: notebook `06_tracker` runs the trained network as a tracker.

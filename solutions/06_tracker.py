@@ -21,8 +21,9 @@
 #    $272\times272$, bicubic;
 # 3. **easy** `scale_penalties(cfg)` and `penalise(maps, penalty)`: the scale penalty on every
 #    scale but the current one;
-# 4. **medium** `hann_window(size)` and `apply_window(score_map, window, influence)`: the cosine
-#    window, and the normalised map mixed with it;
+# 4. **medium** `hann_window(size)`, `normalise(score_map)` and
+#    `apply_window(normalised, window, influence)`: the cosine window, the chosen map normalised
+#    (minimum 0, sum 1), and that map mixed with the window;
 # 5. **medium** `displacement(row, col, side, cfg)`: from the peak to a displacement in
 #    score-map cells, search-crop pixels and frame pixels;
 # 6. **hard** `damped_scale(scale, factor, cfg)`: the damped, clipped size update.
@@ -175,19 +176,24 @@ check_penalise(penalise)
 # ## Exercise 4 · The cosine window
 #
 # The scale whose penalised map has the highest peak wins. Objects move little between frames, so
-# its map $r$ is mixed with a Hann window $H$ (`window`, summing to 1, highest in the centre).
-# First $r$ is brought to the same footing as $H$: shifted to a minimum of 0 and scaled to sum 1.
-# Then, with $\lambda$ = `influence` (`window_influence`: 0.176 in the authors' code, 0.35 for
-# tiny):
+# the paper penalises large displacements with a cosine window (§2.4): the winner's map $r$ is
+# mixed with a Hann window $H$ (`window`, highest in the centre). How they are mixed is the
+# authors' code (`tracker.m`), not the paper's text: $r$ is first shifted to a minimum of 0 and
+# scaled to sum 1, like $H$, then mixed with it, with $\lambda$ = `influence`
+# (`window_influence`: 0.176 in `tracker.m`, 0.35 for tiny; the paper's text gives no value):
 #
 # $$ r' = (1 - \lambda)\,\frac{r - \min r}{\sum (r - \min r)} + \lambda H. $$
+#
+# The tracker does it in three functions, as the library does: `hann_window` builds $H$ once,
+# `normalise` brings $r$ to sum 1, `apply_window` mixes the two.
 #
 # **4a.** `hann_window(size)`: the window $H$ the tracker builds once, of `size` $\times$ `size`
 # (`cfg.upscale_size`, 272). The 1-D Hann window of $N$ points is
 # $h_n = \tfrac12 - \tfrac12 \cos\frac{2\pi n}{N - 1}$, $n = 0 \dots N-1$ (0 at both ends, 1 in the
 # middle: `np.hanning(N)`; the authors' tracker.m calls MATLAB's `hann`, the same window); the
 # 2-D window is its outer product with itself, divided by its sum so that it sums to 1, like the
-# normalised map. Return a numpy array of float64 (numpy's default), shape (size, size).
+# normalised map (the division is `tracker.m`'s). Return a numpy array of float64 (numpy's
+# default), shape (size, size).
 
 
 # %%
@@ -207,18 +213,50 @@ from siamfc_edu.checks.tracking import check_hann_window
 check_hann_window(hann_window)
 
 # %% [markdown]
-# **4b.** `apply_window(score_map, window, influence)`: `score_map` and `window` are 2-D numpy
-# arrays of the same shape; return $r'$ as a numpy array, same shape (and leave `score_map` as it
-# is).
+# **4b.** `normalise(score_map)`: `score_map` is the winner's map $r$, a 2-D numpy array
+# $(H, W)$ of float32. Return
+#
+# $$ \frac{r - \min r}{\sum (r - \min r)}, $$
+#
+# a **new** numpy array of the same shape and dtype (float32 stays float32), `score_map` left as it
+# is. Why first: the raw scores have no fixed scale (0.001 times a correlation, plus a bias;
+# negative in places), while $H$ sums to 1. Shifted to 0 and summing to 1, the map is on the
+# window's scale, so that $\lambda$ is the same share of the mix in every frame. (The library's
+# `normalise` also takes a stack of maps $(\dots, H, W)$, one minimum and one sum per map; here
+# one map is enough.)
 
 
 # %%
-def apply_window(score_map: np.ndarray, window: np.ndarray, influence: float) -> np.ndarray:
-    """The map normalised (minimum 0, sum 1), mixed with the window: weight influence on it."""
-    # HINT: shift to a minimum of 0, divide by the sum, mix with the window
+def normalise(score_map: np.ndarray) -> np.ndarray:
+    """The map shifted to a minimum of 0 and scaled to sum 1, like the window: a new array."""
+    # HINT: subtract the map's minimum, then divide by the sum of the shifted map
     ### BEGIN SOLUTION
     shifted = score_map - score_map.min()
-    normalised = shifted / shifted.sum()
+    return shifted / shifted.sum()
+    ### END SOLUTION
+
+
+# %%
+from siamfc_edu.checks.tracking import check_normalise
+
+check_normalise(normalise)
+
+# %% [markdown]
+# **4c.** `apply_window(normalised, window, influence)`: `normalised` is what your `normalise`
+# returns, `window` what your `hann_window` returns (same shape), `influence` is $\lambda$, a
+# number in $[0, 1]$. Return
+#
+# $$ r' = (1 - \lambda)\, \text{normalised} + \lambda H $$
+#
+# as a new numpy array of the same shape, without normalising again: both parts sum to 1, so
+# $r'$ does too. numpy makes a float32 map mixed with the float64 window float64: leave it so.
+
+
+# %%
+def apply_window(normalised: np.ndarray, window: np.ndarray, influence: float) -> np.ndarray:
+    """The normalised map mixed with the cosine window: weight influence on the window."""
+    # HINT: the two weights, 1 - influence and influence, sum to 1
+    ### BEGIN SOLUTION
     return (1 - influence) * normalised + influence * window
     ### END SOLUTION
 
@@ -306,7 +344,7 @@ check_damped_scale(damped_scale)
 # ## Together: one frame of your tracker
 #
 # The shipped tracker follows the face of carphone to frame 3; then we run `tracker.step` on
-# frame 3 and your eight functions on the same raw score maps, one after the other as §2.4 does,
+# frame 3 and your nine functions on the same raw score maps, one after the other as §2.4 does,
 # and compare each intermediate with the field of the `TrackStep`. Every line should say ok.
 
 # %%
@@ -347,7 +385,9 @@ try:
     same("chosen scale", mine_best, step.best_scale)
     mine_window = hann_window(cfg.upscale_size)
     same("cosine window", mine_window, step.window)
-    mine_r = apply_window(mine_pen[mine_best], mine_window, cfg.window_influence)
+    mine_normalised = normalise(mine_pen[mine_best])
+    same("normalised map", mine_normalised, step.normalised)
+    mine_r = apply_window(mine_normalised, mine_window, cfg.window_influence)
     same("windowed map", mine_r, step.windowed)
     peak = np.unravel_index(mine_r.argmax(), mine_r.shape)
     same("peak (row, col)", peak, step.peak)
@@ -365,7 +405,8 @@ else:
     axes[0].plot(peak[1], peak[0], "w+", markersize=16, markeredgewidth=2)
     axes[0].set_title(f"your windowed map, scale {mine_best}: peak {tuple(map(int, peak))}")
     new_center = center_before + moves[2]
-    new_box = np.r_[new_center - tracker.base_size * mine_scale / 2, tracker.base_size * mine_scale]
+    new_size = tracker.target.base_size * mine_scale
+    new_box = np.r_[new_center - new_size / 2, new_size]
     axes[1].imshow(viz.draw_box(viz.draw_peak(frames[3], new_center), new_box))
     axes[1].set_title("frame 3: your new centre and box")
     for ax in axes:
@@ -376,8 +417,8 @@ else:
 # ## Recap
 # - The pyramid's factors are powers $s^k$ centred on $k = 0$; the maps are upsampled bicubically
 #   to $N = 17 \cdot 16 = 272$ cells.
-# - Every scale but the current one pays the penalty; the winner's map is normalised and mixed
-#   with the Hann window.
+# - Every scale but the current one pays the penalty; the winner's map is normalised (minimum 0,
+#   sum 1, on the window's scale: `normalise`), then mixed with the Hann window (`apply_window`).
 # - The centre of $N$ cells numbered from 0 is $(N-1)/2$; a displacement goes cells $\to$ crop
 #   pixels ($\times 8$) $\to$ frame pixels ($\times$ side / 255), as (column, row) = $(d_x, d_y)$.
 # - The size moves only $\beta$ of the way to the winning factor, within

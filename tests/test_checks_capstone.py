@@ -3,6 +3,7 @@ AUC exactly, a planted mistake a lower one with its drift named, the solution's 
 unfinished, failing, misshapen or slow pieces are named in one line and nothing is tracked; the
 loss check passes the library and the solution and names each typical mistake."""
 
+import dataclasses
 import inspect
 from pathlib import Path
 
@@ -18,7 +19,6 @@ from siamfc_edu.checks.losses import LABEL_MISTAKES, LOSS_MISTAKES, WEIGHT_MISTA
 from siamfc_edu.crops import crop_and_resize
 from siamfc_edu.data import read_real_set
 from siamfc_edu.evaluate import evaluate_multistart, summarize
-from siamfc_edu.head import cross_correlation
 from siamfc_edu.losses import logistic_labels, logistic_loss
 from siamfc_edu.tracker import (
     Pieces,
@@ -26,9 +26,9 @@ from siamfc_edu.tracker import (
     apply_window,
     damped_scale,
     displacement,
-    penalise,
     upsample,
 )
+from tests.exercise_registry import solution_namespace
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "solutions" / "10_capstone_your_tracker.py"
@@ -40,10 +40,9 @@ def own(fn):
     return lambda *args, **kwargs: fn(*args, **kwargs)
 
 
-def window_before_normalising(score_map, window, influence):
-    """A planted mistake: the window mixed into the raw map, and only then normalised."""
-    mixed = (1 - influence) * score_map + influence * window
-    return (mixed - mixed.min()) / (mixed - mixed.min()).sum()
+def unnormalised(score_map):
+    """A planted mistake: the raw map, not normalised, so the window (5e-5 a cell) does nothing."""
+    return score_map
 
 
 def bilinear(maps, size):
@@ -68,8 +67,7 @@ def solution() -> dict:
 @pytest.fixture(scope="module")
 def same_pieces() -> capstone.CapstoneResult:
     """The library's own functions, as other objects, swapped in: the quick runs."""
-    pieces = Pieces(*(own(f) for f in (crop_and_resize, cross_correlation, upsample, penalise,
-                                       apply_window, displacement, damped_scale)))  # fmt: skip
+    pieces = Pieces(**{f.name: own(getattr(Pieces(), f.name)) for f in dataclasses.fields(Pieces)})
     return capstone.compare_trackers(pieces, **QUICK)
 
 
@@ -103,7 +101,7 @@ def test_the_solution_pieces_pass(solution, same_pieces):
 
 
 def test_a_planted_mistake_gives_a_lower_auc_and_the_verdict_names_the_drift(same_pieces):
-    result = capstone.compare_trackers(Pieces(window=window_before_normalising), **QUICK)
+    result = capstone.compare_trackers(Pieces(normalise=unnormalised), **QUICK)
     assert result.reference_auc == same_pieces.reference_auc
     assert result.your_auc < result.reference_auc - 0.005
     verdict = capstone.check_your_tracker(result)
@@ -114,7 +112,9 @@ def test_a_planted_mistake_gives_a_lower_auc_and_the_verdict_names_the_drift(sam
     assert "it first drifts at bikes_parked_bicycle frame 197 (IoU with the reference's box" in (
         verdict.message
     )
-    assert verdict.mistake == "window" and "your window (the cosine window)" in verdict.message
+    assert verdict.mistake == "normalise" and "your normalise (the normalisation to sum 1)" in (
+        verdict.message
+    )
 
 
 def test_a_subtle_mistake_is_caught_even_where_its_auc_is_not_lower():
@@ -163,14 +163,28 @@ def test_the_solution_puts_its_functions_into_pieces_with_no_adapters(solution):
     """Each of the learner's functions has the library's signature: it is the piece itself."""
     pieces = solution["my_pieces"]
     slots = {"crop": "crop_and_resize", "correlate": "cross_correlation", "upsample": "upsample",
-             "penalise": "penalise", "window": "apply_window", "displacement": "displacement",
-             "damp": "damped_scale"}  # fmt: skip
+             "penalise": "penalise", "normalise": "normalise", "window": "apply_window",
+             "displacement": "displacement", "damp": "damped_scale"}  # fmt: skip
+    assert set(slots) == {f.name for f in dataclasses.fields(Pieces)}  # every piece is yours
     for slot, name in slots.items():
         assert getattr(pieces, slot) is solution[name], slot
         library = getattr(Pieces(), slot)
         assert list(inspect.signature(solution[name]).parameters) == list(
             inspect.signature(library).parameters
         ), slot
+
+
+def test_the_crop_of_notebook_04_is_the_crop_piece_as_it_is(solution):
+    """Notebook 04's crop_and_resize and the capstone's have the library's names, order and
+    defaults: each goes into Pieces(crop=...) with no adapter, and the tracker's call takes it."""
+    library = [(p.name, p.default) for p in inspect.signature(crop_and_resize).parameters.values()]
+    chapter_04 = solution_namespace("04_training_pairs")["crop_and_resize"]
+    for crop in (solution["crop_and_resize"], chapter_04):
+        assert crop is not crop_and_resize
+        mine = [(p.name, p.default) for p in inspect.signature(crop).parameters.values()]
+        assert mine == library
+        problem, _ = capstone.check_pieces(Pieces(crop=crop))
+        assert problem is None, problem.message
 
 
 def test_the_solution_notebooks_stubs_say_which_functions_are_unfinished(solution):

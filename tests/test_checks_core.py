@@ -12,7 +12,18 @@ import numpy as np
 import pytest
 import torch
 
-from siamfc_edu.checks import GRADING, PRINT_LIMIT, Case, Mistake, Verdict, check, graded, same_kind
+from siamfc_edu.checks import (
+    GRADING,
+    PRINT_LIMIT,
+    Case,
+    Mistake,
+    Verdict,
+    check,
+    compare_arrays,
+    graded,
+    same_kind,
+    with_reason,
+)
 
 
 def reference(x):
@@ -124,6 +135,31 @@ def test_numbers_of_any_kind_and_integer_widths_are_one_type():
 def test_a_typical_mistake_is_named():
     verdict = run(lambda x: np.cumsum(x[::-1])[::-1])
     assert verdict.mistakes == ("summing from the right",)
+    assert "Likely mistake: summing from the right" in verdict.message
+
+
+def compare_without_kind(got, expected):
+    """A chapter's own comparison that checks the type itself and takes no `kind`."""
+    if problem := same_kind(got, expected):
+        return f"{problem}: the plot below needs one"
+    return compare_arrays(got, expected)
+
+
+@pytest.mark.parametrize(
+    "compare, answer, words",
+    [
+        (with_reason("the plot below needs one"), list, "returned a list; expected a numpy array"),
+        (compare_without_kind, torch.from_numpy, "returned a torch tensor; expected a numpy array"),
+    ],
+    ids=["with_reason", "a compare without kind"],
+)
+def test_a_wrong_type_with_a_mistakes_values_gets_the_type_message_and_the_name(
+    compare, answer, words
+):
+    verdict = run(lambda x: answer(np.cumsum(x[::-1])[::-1].copy()), compare=compare)
+    assert verdict.status == "wrong", verdict.message
+    assert f"{words}: the plot below needs one" in verdict.message
+    assert verdict.mistakes == ("summing from the right",), verdict.message
     assert "Likely mistake: summing from the right" in verdict.message
 
 

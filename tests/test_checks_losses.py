@@ -9,6 +9,7 @@ from siamfc_edu.checks.losses import (
     LABEL_MISTAKES,
     LOSS_MISTAKES,
     NO_GRADIENT,
+    WEIGHT_MISTAKES,
     check_balance_weights,
     check_label_map,
     check_logistic_loss,
@@ -43,7 +44,33 @@ def test_a_squared_distance_is_not_called_a_strict_comparison():
 def test_the_label_type_is_enforced_and_explained(learner, words):
     verdict = check_label_map(learner)
     assert verdict.status == "wrong" and words in verdict.message, verdict.message
-    assert "the loss of exercise 3 multiplies it" in verdict.message
+    assert "the loss of exercise 3 multiplies the labels" in verdict.message
+
+
+@pytest.mark.parametrize(
+    "checker, learner, words, mistake",
+    [
+        (
+            check_label_map,
+            answers.labels_chebyshev_in_numpy,
+            "returned a numpy array; expected a torch tensor: the loss of exercise 3",
+            LABEL_MISTAKES[4],
+        ),
+        (
+            check_balance_weights,
+            answers.weights_uniform_in_float64,
+            "dtype float64; expected float32: the loss of exercise 3",
+            WEIGHT_MISTAKES[0],
+        ),
+    ],
+    ids=["labels", "weights"],
+)
+def test_a_wrong_type_with_a_mistakes_values_gets_the_reason_and_the_name(
+    checker, learner, words, mistake
+):
+    verdict = checker(learner)
+    assert verdict.status == "wrong" and words in verdict.message, verdict.message
+    assert verdict.mistakes == (mistake.name,), verdict.message
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 and the solution pass, every named mistake is named, alternatives pass, inputs tell the mistakes
 apart, in-place changes and a missing return) run in tests/test_checks.py for every chapter."""
 
+import inspect
 import math
 from pathlib import Path
 
@@ -29,8 +30,31 @@ def functions_of(path: Path) -> dict:
 
 
 def test_the_mistakes_crop_is_the_library_crop_when_no_knob_is_turned():
-    verdict = checks.check_crop_with_padding(checks._crop)
+    verdict = checks.check_crop_and_resize(checks._crop)
     assert verdict.passed, verdict.message
+
+
+def test_the_exercise_crop_has_the_library_signature():
+    """Names, order and defaults: the tracker's Pieces(crop=...) takes it as it is."""
+    mine = solution_namespace("04_training_pairs")["crop_and_resize"]
+    assert mine is not crop_and_resize
+    mine_parameters = inspect.signature(mine).parameters.values()
+    library = inspect.signature(crop_and_resize).parameters.values()
+    assert [(p.name, p.default) for p in mine_parameters] == [(p.name, p.default) for p in library]
+
+
+def test_a_given_pad_color_is_used_and_one_left_unused_is_named():
+    cases = checks.crop_cases()
+    assert any(len(c.args) == 5 for c in cases) and any("pad_color" in c.kwargs for c in cases)
+    verdict = checks.check_crop_and_resize(ch04_pairs.crop_pad_color_unused)
+    assert verdict.mistakes == (checks.CROP_MISTAKES[11].name,), verdict.message
+    assert "compute the mean only when pad_color is None" in verdict.message
+
+
+def test_a_pad_color_without_its_default_is_told_at_the_call():
+    verdict = checks.check_crop_and_resize(ch04_pairs.crop_pad_color_required)
+    assert verdict.status == "error", verdict.message
+    assert "missing 1 required positional argument: 'pad_color'" in verdict.message
 
 
 def test_the_library_draws_exactly_the_pairs_the_rules_allow():
@@ -52,21 +76,21 @@ def test_the_crop_inputs_hold_a_fraction_above_a_half_and_a_tie():
     assert any(s % 1 == 0.5 and round(s) != math.floor(s + 0.5) for s in sides)  # a tie
 
 
-def crop_float_result(image, center, side, out_size):
+def crop_float_result(image, center, side, out_size, pad_color=None):
     """Right pixels, but resized as float: the crop is not uint8."""
-    return crop_and_resize(image.astype(np.float32), center, side, out_size)
+    return crop_and_resize(image.astype(np.float32), center, side, out_size, pad_color)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.int64])
 def test_a_crop_that_is_not_uint8_is_told_why(dtype):
-    verdict = checks.check_crop_with_padding(lambda *args: crop_and_resize(*args).astype(dtype))
+    verdict = checks.check_crop_and_resize(lambda *a, **k: crop_and_resize(*a, **k).astype(dtype))
     assert verdict.status == "wrong", verdict.message
     assert f"dtype {np.dtype(dtype).name}; expected uint8" in verdict.message
     assert "to_tensor reads H x W x 3 uint8 images" in verdict.message
 
 
 def test_a_float_crop_is_told_to_keep_uint8():
-    verdict = checks.check_crop_with_padding(crop_float_result)
+    verdict = checks.check_crop_and_resize(crop_float_result)
     assert verdict.status == "wrong" and "expected uint8" in verdict.message, verdict.message
 
 
@@ -82,13 +106,13 @@ def test_one_grey_level_passes_on_a_few_values_only():
 
 
 def test_a_tie_is_told_about_ties():
-    verdict = checks.check_crop_with_padding(ch04_pairs.crop_int_plus_half)
+    verdict = checks.check_crop_and_resize(ch04_pairs.crop_int_plus_half)
     assert verdict.mistake == checks.CROP_MISTAKES[7].name, verdict.message
     assert "on a tie, round(40.5) is 40" in verdict.message
 
 
 def test_zero_padding_is_caught_on_the_frame_left_on_every_side():
-    verdict = checks.check_crop_with_padding(checks.CROP_MISTAKES[0].fn)
+    verdict = checks.check_crop_and_resize(checks.CROP_MISTAKES[0].fn)
     assert "leaving a 64 x 48 frame on every side" in verdict.message
 
 

@@ -29,7 +29,7 @@ def test_each_exercise_is_the_library_function_with_its_signature(entry):
 def test_the_pieces_of_the_tracker_are_exercises_of_06():
     """Every `Pieces` slot that 06 rebuilds defaults to the function its exercise checks."""
     checked = {e.exercise.reference for e in ENTRIES}
-    slots = {"upsample", "penalise", "window", "displacement", "damp"}
+    slots = {"upsample", "penalise", "normalise", "window", "displacement", "damp"}
     assert {getattr(tracker.Pieces(), slot) for slot in slots} <= checked
 
 

@@ -368,15 +368,51 @@ def compare_arrays(
 
 
 def values_only(compare: Callable[[object, object], str]) -> Callable[[object, object], str]:
-    """A comparison that ignores the type: to compare two of the checker's own answers.
+    """A comparison that ignores the type: to compare two of the checker's own answers, and the
+    learner's answer with a typical mistake's (a wrong type must not hide the mistake's name).
 
-    Works for `compare_arrays` and its partials; a checker's own comparison is kept as it is.
+    The one documented way: a comparison that checks the type takes a keyword `kind` (True by
+    default) and skips that check when kind=False, as `compare_arrays` and `with_reason` do; it
+    then gets kind=False. A comparison without `kind` is kept where the two types agree, or
+    where an answer is no array of numbers (a module, a record); where two arrays or numbers
+    differ in type, their values are compared by `compare_arrays(..., kind=False)`.
     """
-    if compare is compare_arrays:
-        return functools.partial(compare_arrays, kind=False)
-    if isinstance(compare, functools.partial) and compare.func is compare_arrays:
+    if takes_kind(compare):
         return functools.partial(compare, kind=False)
-    return compare
+
+    def values(got: object, expected: object) -> str:
+        if not same_kind(got, expected):
+            return compare(got, expected)
+        try:
+            as_array(got), as_array(expected)
+        except (TypeError, ValueError):
+            return compare(got, expected)
+        return compare_arrays(got, expected, kind=False)
+
+    return values
+
+
+def takes_kind(compare: Callable) -> bool:
+    """Whether a comparison takes the keyword `kind` (whether to check the type)."""
+    try:
+        return "kind" in inspect.signature(compare).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def with_reason(reason: str, compare: Callable = compare_arrays) -> Callable[..., str]:
+    """`compare` (compare_arrays by default) whose type message says why the next step needs it.
+
+    E.g. with_reason("the loss below needs a torch tensor"): "returned a numpy array; expected a
+    torch tensor: the loss below needs a torch tensor". Takes `kind`, like compare_arrays.
+    """
+
+    def run(got: object, expected: object, kind: bool = True) -> str:
+        if kind and (problem := same_kind(got, expected)):
+            return f"{problem}: {reason}"
+        return values_only(compare)(got, expected)
+
+    return run
 
 
 @dataclass(frozen=True)

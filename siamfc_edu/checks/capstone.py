@@ -2,8 +2,8 @@
 
 The capstone does not copy the tracker: it hands the learner's functions to the library's
 `SiamFCTracker` through its documented hook, `Pieces` (crop, correlate, upsample, penalise,
-window, displacement, damp), and scores that tracker on the hand-drawn real set next to the
-reference.
+normalise, window, displacement, damp), and scores that tracker on the hand-drawn real set next
+to the reference.
 
 - `check_your_loss(label_map, logistic_loss)` serves step 3 (the label/loss piece, which the
   tracker does not use): the learner's labels and loss on the shipped network's score maps of a
@@ -94,6 +94,7 @@ NEEDS = {  # why the tracker needs the type of each piece's answer
     "correlate": "the head scales and shifts a torch tensor",
     "upsample": "the tracker reshapes the maps and multiplies them by a numpy array of penalties",
     "penalise": "the tracker takes the peak of every map with numpy",
+    "normalise": "the tracker mixes the map with a numpy window",
     "window": "the tracker takes the argmax of a numpy array",
     "displacement": "the tracker adds the displacement to its centre, a numpy array",
     "damp": "the tracker's scale is a number",
@@ -103,6 +104,7 @@ WHAT = {  # what each piece is, in the words of the earlier exercises
     "correlate": "the batched correlation",
     "upsample": "the bicubic upsampling",
     "penalise": "the scale penalty",
+    "normalise": "the normalisation to sum 1",
     "window": "the cosine window",
     "displacement": "the peak's displacement",
     "damp": "the damped scale",
@@ -328,7 +330,8 @@ def probes() -> list[Probe]:
         Probe("correlate", (phi_z, phi_x), expected_maps),
         Probe("upsample", (step.raw_scores, cfg.upscale_size), step.upsampled),
         Probe("penalise", (step.upsampled, step.penalty), step.penalised),
-        Probe("window", (step.penalised[best], step.window, cfg.window_influence), step.windowed),
+        Probe("normalise", (step.penalised[best],), step.normalised),
+        Probe("window", (step.normalised, step.window, cfg.window_influence), step.windowed),
         Probe("displacement", (*step.peak, side, cfg),
               (step.displacement_cells, step.displacement_crop, step.displacement_frame)),
         Probe("damp", (scale, float(step.scale_factors[best]), cfg), step.scale),

@@ -8,6 +8,8 @@
   loss, stable at |v| = 1e4, compared with `siamfc_edu.losses.logistic_loss`; it must stay a
   tensor that back-propagates to the scores (training calls `loss.backward()`).
 
+A wrong type or dtype is told with the reason the loss needs the right one (`LABELS_WHY`,
+`WEIGHTS_WHY`), and the typical mistake is named as well when the values are that mistake's.
 Each list of typical mistakes (`LABEL_MISTAKES`, ...) is public so that the tests can make every
 mistake and see it named.
 """
@@ -30,10 +32,20 @@ from . import (
     compare_arrays,
     graded,
     same_kind,
+    type_name,
+    with_reason,
 )
 
 STRIDE = 8  # search-image pixels per score-map cell (cfg.total_stride)
 BIG = 1e4  # the score magnitude of the stability case
+LABELS_WHY = (
+    "the loss of exercise 3 multiplies the labels with the network's scores, a float32 torch "
+    "tensor (torch.where(inside, 1.0, -1.0) gives one)"
+)
+WEIGHTS_WHY = (
+    "the loss of exercise 3 multiplies the per-cell losses of the float32 torch scores by the "
+    "weights"
+)
 
 
 # ----------------------------------------------------------------------------- exercise 1
@@ -157,9 +169,9 @@ LABEL_MAP = Exercise(
     logistic_labels,
     LABEL_CASES,
     LABEL_MISTAKES,
-    hint="+1 where the distance (in cells) from (size - 1) / 2 + offset is <= radius_cells; "
-    "return a float32 torch tensor (torch.where(inside, 1.0, -1.0) gives one): the loss of "
-    "exercise 3 multiplies it with the network's float32 torch scores",
+    compare=with_reason(LABELS_WHY),
+    hint="+1 where the distance (in cells) from (size - 1) / 2 + offset is <= radius_cells, "
+    "else -1, as a float32 torch tensor",
 )
 
 
@@ -285,8 +297,9 @@ BALANCE_WEIGHTS = Exercise(
     balanced_weights,
     WEIGHT_CASES,
     WEIGHT_MISTAKES,
+    compare=with_reason(WEIGHTS_WHY),
     hint="per map, a positive cell gets 1/(2 n_pos) and a negative one 1/(2 n_neg), as a "
-    "float32 torch tensor: the loss multiplies the float32 scores' per-cell losses by it",
+    "float32 torch tensor",
 )
 
 
@@ -410,18 +423,22 @@ NO_GRADIENT = (
 )
 
 
-def compare_loss(got: object, expected: object) -> str:
+def compare_loss(got: object, expected: object, kind: bool = True) -> str:
     """'' when the losses agree; else the difference, in words for a scalar and for inf/NaN.
 
-    The type first: a number (from .item()) or a numpy array cannot be back-propagated; a tensor
-    whose graph does not reach the scores (.detach()) neither.
+    The type first (unless kind=False): a number (from .item()) or a numpy array cannot be
+    back-propagated; a tensor whose graph does not reach the scores (.detach()) neither.
     """
-    if type_problem := same_kind(got, expected):
+    if kind and (type_problem := same_kind(got, expected)):
         if not isinstance(got, torch.Tensor):
             return f"{type_problem}; {NO_GRADIENT}"
         return f"{type_problem}: keep the scores' dtype (the training step's loss is float32)"
-    if getattr(expected, "grad_fn", None) is not None and got.grad_fn is None:
+    if kind and getattr(expected, "grad_fn", None) is not None and got.grad_fn is None:
         return NO_GRADIENT
+    try:
+        as_array(got)
+    except (TypeError, ValueError):
+        return f"returned {type_name(got)}; expected one number, a torch tensor"
     got_a, expected_a = as_array(got), as_array(expected)
     if got_a.shape != expected_a.shape:
         return (f"a loss of shape {got_a.shape}, expected one number (shape ()): "

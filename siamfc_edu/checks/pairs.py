@@ -5,9 +5,10 @@
   `siamfc_edu.crops.context_size`;
 - `check_search_side` serves exercise 1b, `search_side(w, h)`: that side times 255/127, compared
   with `siamfc_edu.crops.search_side` (SiamFC-3s);
-- `check_crop_with_padding` serves exercise 2, `crop_with_padding(image, center, side,
-  out_size)`: the square of `side` px centred on (cx, cy), padded with the frame's mean colour,
-  resized (bilinear), compared with `siamfc_edu.crops.crop_and_resize`. A crop must be uint8,
+- `check_crop_and_resize` serves exercise 2, `crop_and_resize(image, center, side, out_size,
+  pad_color=None)`, the library's signature (the tracker's `Pieces.crop`): the square of `side`
+  px centred on (cx, cy), padded with `pad_color` (None: the frame's mean colour), resized
+  (bilinear), compared with `siamfc_edu.crops.crop_and_resize` itself. A crop must be uint8,
   like the frame; each value may be 1 grey level off on a few values (`compare_crops`: OpenCV
   resizes uint8 in fixed point, a right crop computed in floating point differs there);
 - `check_exemplar_from_box` serves exercise 3, `exemplar_from_box(image, box)`: the 127 x 127
@@ -42,7 +43,18 @@ from ..boxes import otb_to_xywh, xywh_to_otb
 from ..config import get_preset
 from ..crops import context_size, crop_and_resize, exemplar_crop, search_side
 from ..data.pairs import sample_frame_pair
-from . import Case, Exercise, Mistake, Verdict, compare_arrays, graded, same_kind
+from ..images import mean_color
+from . import (
+    Case,
+    Exercise,
+    Mistake,
+    Verdict,
+    as_array,
+    compare_arrays,
+    graded,
+    same_kind,
+    type_name,
+)
 
 CFG = get_preset()  # SiamFC-3s: context 0.5, z 127 px, x 255 px
 N_DRAWS = 3000  # pairs drawn per track in exercise 4
@@ -226,23 +238,28 @@ UINT8_WHY = (
 ROUNDING_SHARE = 0.2  # the share of values a float computation may put 1 grey level off
 
 
-def compare_crops(got: object, expected: object) -> str:
+def compare_crops(got: object, expected: object, kind: bool = True) -> str:
     """'' when the crops agree within OpenCV's rounding; else the dtype, shape or worst pixel.
 
     OpenCV resizes uint8 images in fixed point: a crop computed in floating point and rounded
     may differ by 1 grey level on some values (here at most 12% of them). So each value may be
     1 off, on at most ROUNDING_SHARE of the values; a padding colour off by one is more.
+    The type and dtype first, unless kind=False.
     """
-    if problem := same_kind(got, expected):
+    if kind and (problem := same_kind(got, expected)):
         return f"{problem}: {UINT8_WHY}"
-    if got.dtype != np.uint8:
+    if kind and got.dtype != np.uint8:
         return f"returned a numpy array of dtype {got.dtype}; expected uint8: {UINT8_WHY}"
-    if got.shape != expected.shape:
-        return f"shape {got.shape}, expected {expected.shape}"
-    off = np.abs(got.astype(np.int16) - expected.astype(np.int16))
+    try:
+        got_a = as_array(got)
+    except (TypeError, ValueError):
+        return f"returned {type_name(got)}; expected a numpy array"
+    if got_a.shape != expected.shape:
+        return f"shape {got_a.shape}, expected {expected.shape}"
+    off = np.abs(got_a - expected.astype(np.float64))
     if off.max() <= 1 and np.mean(off > 0) <= ROUNDING_SHARE:
         return ""
-    problem = compare_arrays(got, expected, atol=0.5, rtol=0.0).replace(
+    problem = compare_arrays(got_a, expected, atol=0.5, rtol=0.0, kind=False).replace(
         "at index", "at (row, col, channel)"
     )
     if off.max() <= 1:
@@ -266,6 +283,7 @@ def _crop(
     center: tuple[float, float],
     side: float,
     out_size: int,
+    pad_color: tuple[float, ...] | None = None,
     pad: str = "mean",
     window: str = "centred",
     rounding: str = "round",
@@ -274,11 +292,14 @@ def _crop(
 ) -> np.ndarray:
     """A crop like the library's, with the knobs the typical mistakes turn.
 
-    pad: 'mean' (rounded per channel), 'zero', 'replicate' (cv2's border), 'truncated' (the
-    mean cast to uint8), 'gray' (one mean over all channels), 'visible' (the mean of the part of
-    the square inside the frame). window: 'centred' (x1 = cx - (side - 1)/2), 'corner' (the
-    centre taken as the top-left pixel), 'half' (x1 = cx - side/2). rounding: a key of
-    ROUNDINGS, for the side and the corner. swapped: the centre read as (row, col).
+    pad: 'mean' (pad_color, or else the frame's mean colour, rounded per channel), 'zero',
+    'replicate' (cv2's border), 'truncated' (that colour cast to uint8), 'gray' (one mean over
+    all channels), 'visible' (the mean of the part of the square inside the frame), 'ignored'
+    (the frame's mean colour even when pad_color is given); 'gray' and 'visible' are how the
+    mean is computed, so they use pad_color when it is given. window: 'centred'
+    (x1 = cx - (side - 1)/2), 'corner' (the centre taken as the top-left pixel), 'half'
+    (x1 = cx - side/2). rounding: a key of ROUNDINGS, for the side and the corner. swapped: the
+    centre read as (row, col).
     """
     to_int = ROUNDINGS[rounding]
     cx, cy = center[::-1] if swapped else center
@@ -291,13 +312,17 @@ def _crop(
     if pad == "replicate":
         padded = cv2.copyMakeBorder(image, top, bottom, left, right, cv2.BORDER_REPLICATE)
     else:
+        given = None if pad_color is None else np.asarray(pad_color[:3], dtype=np.float64)
         color = {
             "mean": lambda: image.mean(axis=(0, 1)).round(),
+            "ignored": lambda: image.mean(axis=(0, 1)).round(),
             "zero": lambda: np.zeros(3),
-            "truncated": lambda: np.floor(image.mean(axis=(0, 1))),
+            "truncated": lambda: np.floor(image.mean(axis=(0, 1)) if given is None else given),
             "gray": lambda: np.full(3, image.mean()).round(),
             "visible": lambda: _visible_mean(image, x1, y1, side_px),
         }[pad]()
+        if given is not None and pad in ("mean", "gray", "visible"):
+            color = given.round()
         padded = np.empty((height + top + bottom, width + left + right, 3), image.dtype)
         padded[:] = color.astype(image.dtype)
         padded[top : top + height, left : left + width] = image
@@ -305,71 +330,84 @@ def _crop(
     return cv2.resize(patch, (out_size, out_size), interpolation=interpolation)
 
 
+def _turned(**knobs: object) -> Callable:
+    """A crop with the library's signature and these knobs of `_crop` turned: a typical mistake."""
+
+    def crop(image, center, side, out_size, pad_color=None):
+        return _crop(image, center, side, out_size, pad_color, **knobs)
+
+    return crop
+
+
 CROP_MISTAKES = [
     Mistake(
         "zero padding instead of mean padding",
-        "fill the square with the frame's mean colour, image.mean(axis=(0, 1)) rounded, "
-        "before copying the frame's part in",
-        lambda image, center, side, out_size: _crop(image, center, side, out_size, pad="zero"),
+        "fill the square with pad_color, or with the frame's mean colour "
+        "image.mean(axis=(0, 1)) when pad_color is None, rounded, before copying the frame's "
+        "part in",
+        _turned(pad="zero"),
     ),
     Mistake(
         "the centre treated as the top-left corner of the square",
         "(cx, cy) is the MIDDLE of the square: x1 = round(cx - (s - 1) / 2)",
-        lambda image, center, side, out_size: _crop(image, center, side, out_size, window="corner"),
+        _turned(window="corner"),
     ),
     Mistake(
         "an off-by-one window: x1 = cx - side/2 instead of cx - (side - 1)/2",
         "pixels x1 .. x1 + s - 1 have their middle at x1 + (s - 1)/2: x1 = round(cx - (s - 1) / 2)",
-        lambda image, center, side, out_size: _crop(image, center, side, out_size, window="half"),
+        _turned(window="half"),
     ),
     Mistake(
         "cv2's border replication (BORDER_REPLICATE) instead of the mean colour",
         "outside the frame there is no edge pixel to repeat: the paper fills it with the "
         "frame's mean colour (cv2.BORDER_CONSTANT with value=the mean)",
-        lambda image, center, side, out_size: _crop(image, center, side, out_size, pad="replicate"),
+        _turned(pad="replicate"),
     ),
     Mistake(
-        "the mean colour truncated, not rounded (a float mean stored in uint8)",
-        "round the mean before it goes into the uint8 crop: np.round(mean), e.g. 127.6 -> 128, "
-        "where uint8 would keep 127",
-        lambda image, center, side, out_size: _crop(image, center, side, out_size, pad="truncated"),
+        "the padding colour truncated, not rounded (a float colour stored in uint8)",
+        "round the colour (pad_color, or the mean) before it goes into the uint8 crop: "
+        "np.round(color), e.g. 127.6 -> 128, where uint8 would keep 127",
+        _turned(pad="truncated"),
     ),
     Mistake(
         "one gray mean over all channels instead of the mean colour",
         "take the mean of each channel on its own: image.mean(axis=(0, 1)) gives 3 numbers",
-        lambda image, center, side, out_size: _crop(image, center, side, out_size, pad="gray"),
+        _turned(pad="gray"),
     ),
     Mistake(
         "int() instead of round(): the side and the corner truncated",
         "int() cuts 36.7 down to 36; round() gives the nearest whole pixel, 37",
-        lambda image, center, side, out_size: _crop(image, center, side, out_size, rounding="int"),
+        _turned(rounding="int"),
     ),
     Mistake(
         "ties rounded half up (floor(v + 0.5)), not half to even like Python's round",
         "on a tie, round(40.5) is 40 and round(41.5) is 42 (half to even, as np.round too); "
         "int(v + 0.5) or math.floor(v + 0.5) always goes up",
-        lambda image, center, side, out_size: _crop(
-            image, center, side, out_size, rounding="half up"
-        ),
+        _turned(rounding="half up"),
     ),
     Mistake(
         "the centre read as (row, col): cx and cy swapped",
         "center is (cx, cy) = (x, y): cx picks the columns (image[:, x]), cy the rows",
-        lambda image, center, side, out_size: _crop(image, center, side, out_size, swapped=True),
+        _turned(swapped=True),
     ),
     Mistake(
         "the mean colour of the part inside the square, not of the whole frame",
         "pad with the mean of the WHOLE frame, image.mean(axis=(0, 1)), as the paper does",
-        lambda image, center, side, out_size: _crop(image, center, side, out_size, pad="visible"),
+        _turned(pad="visible"),
     ),
     Mistake(
         "cv2.INTER_AREA instead of cv2.INTER_LINEAR",
         "the library resizes bilinearly: cv2.resize(..., interpolation=cv2.INTER_LINEAR)",
-        lambda image, center, side, out_size: _crop(
-            image, center, side, out_size, interpolation=cv2.INTER_AREA
-        ),
+        _turned(interpolation=cv2.INTER_AREA),
+    ),
+    Mistake(
+        "pad_color ignored: the frame's mean colour computed again",
+        "pad with pad_color when it is given (the tracker computes the frame's mean once and "
+        "passes it to every crop); compute the mean only when pad_color is None",
+        _turned(pad="ignored"),
     ),
 ]
+GIVEN_COLOR = (180.7, 40.2, 99.6)  # a pad_color far from the frame's mean, no .5 to round
 
 
 def crop_cases() -> list[Case]:
@@ -401,24 +439,35 @@ def crop_cases() -> list[Case]:
              (face, face_center, search_side(w, h, CFG), 255)),
         Case("a square wholly outside the frame (the target left it): side 20, out 10",
              (frame, (-30.0, 120.0), 20, 10)),
+        Case(f"the tracker's first call on carphone: the face's exemplar square, side "
+             f"{context_size(w, h):.1f}, out 127, pad_color = the frame's mean "
+             f"{tuple(round(c, 1) for c in mean_color(face))}",
+             (face, face_center, context_size(w, h), 127, mean_color(face))),
+        Case(f"pad_color {GIVEN_COLOR} (not the frame's mean), the square leaving the frame at "
+             "the left: side 50 around (10, 60), out 64",
+             (frame, (10.0, 60.0), 50, 64, GIVEN_COLOR)),
+        Case("pad_color=(12.3, 250.8, 128.0) by keyword, the corner: side 30 around (120, 90), "
+             "out 30 (no resizing)",
+             (frame, (120.0, 90.0), 30, 30), {"pad_color": (12.3, 250.8, 128.0)}),
     ]  # fmt: skip
 
 
-CROP_WITH_PADDING = Exercise(
-    "crop_with_padding",
+CROP_AND_RESIZE = Exercise(
+    "crop_and_resize",
     crop_and_resize,
     crop_cases,
     CROP_MISTAKES,
     compare=compare_crops,
-    hint="a square of s = round(side) px filled with the rounded mean colour, the frame's part "
-    "copied in at x1 = round(cx - (s - 1) / 2), then cv2.resize (INTER_LINEAR)",
+    hint="a square of s = round(side) px filled with the rounded pad_color (None: the frame's "
+    "mean colour), the frame's part copied in at x1 = round(cx - (s - 1) / 2), then "
+    "cv2.resize (INTER_LINEAR)",
 )
 
 
 @graded
-def check_crop_with_padding(fn: Callable) -> Verdict:
-    """Exercise 2: `fn(image, center, side, out_size)` against `crop_and_resize`."""
-    return CROP_WITH_PADDING.check(fn)
+def check_crop_and_resize(fn: Callable) -> Verdict:
+    """Exercise 2: `fn(image, center, side, out_size, pad_color=None)` against `crop_and_resize`."""
+    return CROP_AND_RESIZE.check(fn)
 
 
 # ----------------------------------------------------------------------------- exercise 3

@@ -8,8 +8,9 @@ tracker's `Pieces` as they are.
 - exercise 2, `upsample(scores, size)`: every score map resized with bicubic interpolation;
 - exercise 3, `scale_penalties(cfg)` and `penalise(maps, penalty)`: one factor per scale, 1 for
   the current one, and each map multiplied by its scale's factor;
-- exercise 4, `hann_window(size)` and `apply_window(score_map, window, influence)`: the cosine
-  window, and the normalised map mixed with it;
+- exercise 4, `hann_window(size)`, `normalise(score_map)` and
+  `apply_window(normalised, window, influence)`: the cosine window, the chosen map shifted to a
+  minimum of 0 and scaled to sum 1, and that map mixed with the window;
 - exercise 5, `displacement(row, col, side, cfg)`: the peak's (dx, dy) from the centre in
   score-map cells, search-crop pixels and frame pixels;
 - exercise 6, `damped_scale(scale, factor, cfg)`: the new size after the damped update.
@@ -422,67 +423,136 @@ def check_hann_window(fn: Callable) -> Verdict:
 # ----------------------------------------------------------------------------- exercise 4b
 
 
-def mixed(score_map: np.ndarray, window: np.ndarray, influence: float) -> Callable:
-    """(1 - influence) * normaliser(score_map) + influence * window, for a normaliser."""
-    return lambda normaliser: (1 - influence) * normaliser(score_map) + influence * window
+def ratio(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    """top / bottom, without numpy's warning where a mistake divides 0 by 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return top / bottom
 
 
-WINDOW_MISTAKES = [
-    Mistake(
-        "the window added before normalising",
-        "normalise the score map first (minimum 0, sum 1): the window already sums to 1, and "
-        "mixing first changes how much weight it gets",
-        lambda score_map, window, influence: normalise(
-            (1 - influence) * score_map + influence * window
-        ),
-    ),
+NORMALISE_MISTAKES = [
     Mistake(
         "not subtracting the minimum before dividing by the sum",
         "scores can be negative: shift the map to a minimum of 0, then divide by its sum",
-        lambda r, w, i: mixed(r, w, i)(lambda m: m / m.sum()),
+        lambda m: ratio(m, m.sum()),
     ),
     Mistake(
         "dividing by the sum of the map before the shift",
         "divide the shifted map by its own sum: (r - min r) / sum(r - min r)",
-        lambda r, w, i: mixed(r, w, i)(lambda m: (m - m.min()) / m.sum()),
+        lambda m: ratio(m - m.min(), m.sum()),
     ),
     Mistake(
-        "dividing by the maximum instead of the sum",
-        "the map must sum to 1, like the window: divide the shifted map by its sum",
-        lambda r, w, i: mixed(r, w, i)(lambda m: (m - m.min()) / (m - m.min()).max()),
+        "min-max normalisation, (r - min r) / (max r - min r): the peak is 1, not the sum",
+        "the map must sum to 1, like the window: divide the shifted map by its sum, not by its "
+        "range (its maximum)",
+        lambda m: ratio(m - m.min(), m.max() - m.min()),
     ),
     Mistake(
         "standardised (mean 0, standard deviation 1) instead of minimum 0 and sum 1",
         "the map must be on the window's footing, non-negative and summing to 1",
-        lambda r, w, i: mixed(r, w, i)(lambda m: (m - m.mean()) / m.std()),
+        lambda m: ratio(m - m.mean(), m.std()),
     ),
     Mistake(
+        "a softmax, exp(r) / sum(exp(r)), instead of the shift and the division",
+        "a softmax also sums to 1, but exp sharpens the peak: the authors' tracker.m shifts and "
+        "divides, (r - min r) / sum(r - min r)",
+        lambda m: ratio(np.exp(m), np.exp(m).sum()),
+    ),
+    Mistake(
+        "the negative scores clipped to 0 (np.maximum(r, 0)) instead of the map shifted",
+        "clipping makes every negative score 0 (and a map of negative scores all 0): subtract "
+        "the map's minimum, so that every cell keeps its order",
+        lambda m: ratio(np.maximum(m, 0), np.maximum(m, 0).sum()),
+    ),
+    Mistake(
+        "the maximum subtracted instead of the minimum",
+        "r - max r is at most 0, and dividing by its (negative) sum turns the map upside down: "
+        "the peak becomes 0; subtract the minimum",
+        lambda m: ratio(m - m.max(), (m - m.max()).sum()),
+    ),
+]
+
+
+def normalise_cases() -> list[Case]:
+    """Carphone's chosen map; noisy maps of mixed, negative and positive scores; a 5 x 8 map."""
+    _, _, step = carphone_step()
+    noisy = rng(4).normal(0, 1, (17, 17)).astype(np.float32) + bump(17, 5, 11)
+    return [
+        Case("the chosen (penalised) map of carphone frame 3", (step.penalised[step.best_scale],)),
+        Case("a noisy 17 x 17 map of positive and negative scores", (noisy,)),
+        Case("a map of negative scores only", (noisy - 10,)),
+        Case("a map of positive scores only (its minimum above 0)", (noisy + 10,)),
+        Case("a 5 x 8 map (not square)", (rng(5).normal(0, 1, (5, 8)).astype(np.float32),)),
+    ]
+
+
+NORMALISE = Exercise(
+    "normalise",
+    normalise,
+    normalise_cases,
+    NORMALISE_MISTAKES,
+    # the values are about 1 / 272^2 = 1.4e-5: the default absolute tolerance would hide them
+    compare=typed(
+        "keep the map's dtype (a float32 map stays float32, as in the TrackStep); the tracker "
+        "mixes it with the window and takes the argmax of a numpy array",
+        partial(compare_arrays, atol=1e-10, rtol=1e-4),
+    ),  # fmt: skip
+    hint="subtract the map's minimum, then divide by the sum of the shifted map",
+)
+
+
+@graded
+def check_normalise(fn: Callable) -> Verdict:
+    """Exercise 4b: `fn(score_map)` -> the map shifted to a minimum of 0 and scaled to sum 1."""
+    return NORMALISE.check(fn)
+
+
+# ----------------------------------------------------------------------------- exercise 4c
+
+WINDOW_MISTAKES = [
+    Mistake(
         "the weights swapped: influence on the map, 1 - influence on the window",
-        "influence is the window's weight: (1 - influence) * map + influence * window",
-        lambda score_map, window, influence: (
-            influence * normalise(score_map) + (1 - influence) * window
-        ),
+        "influence is the window's weight: (1 - influence) * normalised + influence * window",
+        lambda n, w, i: i * n + (1 - i) * w,
     ),
     Mistake(
         "the map not weighted by 1 - influence",
-        "the two weights sum to 1: (1 - influence) * map + influence * window",
-        lambda score_map, window, influence: normalise(score_map) + influence * window,
+        "the two weights sum to 1: (1 - influence) * normalised + influence * window",
+        lambda n, w, i: n + i * w,
+    ),
+    Mistake(
+        "the window not weighted by influence",
+        "influence is the window's weight: (1 - influence) * normalised + influence * window",
+        lambda n, w, i: (1 - i) * n + w,
+    ),
+    Mistake(
+        "the map multiplied by the window instead of mixed with it",
+        "the window is added, weighted: (1 - influence) * normalised + influence * window (a "
+        "product would make every cell on the border 0, whatever its score)",
+        lambda n, w, i: n * w,
+    ),
+    Mistake(
+        "the mixed map normalised again (the window mixed in before normalising)",
+        "the map comes normalised and the window sums to 1, so their mix sums to 1 already: "
+        "return (1 - influence) * normalised + influence * window as it is",
+        lambda n, w, i: normalise((1 - i) * n + i * w),
     ),
 ]
 
 
 def window_cases() -> list[Case]:
-    """Carphone's chosen map with two influences and none, a small map, a negative map."""
+    """Carphone's normalised map with three influences, a noisy normalised map, the window alone."""
     cfg, _, step = carphone_step()
-    chosen, window = step.penalised[step.best_scale], hann_window(cfg.upscale_size)
-    noisy = rng(4).normal(0, 1, (17, 17)).astype(np.float32) + bump(17, 5, 11)
+    window = hann_window(cfg.upscale_size)
+    noisy = normalise(rng(4).normal(0, 1, (17, 17)).astype(np.float32) + bump(17, 5, 11))
     return [
-        Case("the chosen map of carphone frame 3, influence 0.35 (tiny)", (chosen, window, 0.35)),
-        Case("the same map, influence 0.176 (the paper)", (chosen, window, 0.176)),
-        Case("influence 0 (the map alone)", (chosen, window, 0.0)),
-        Case("a noisy 17 x 17 map, its own window, influence 0.3", (noisy, hann_window(17), 0.3)),
-        Case("a map of negative scores only, influence 0.2", (noisy - 10, hann_window(17), 0.2)),
-    ]
+        Case("the normalised map of carphone frame 3, influence 0.35 (tiny)",
+             (step.normalised, window, 0.35)),
+        Case("the same map, influence 0.176 (the authors' code)", (step.normalised, window, 0.176)),
+        Case("influence 0 (the map alone)", (step.normalised, window, 0.0)),
+        Case("a noisy 17 x 17 normalised map, its own window, influence 0.3",
+             (noisy, hann_window(17), 0.3)),
+        Case("influence 1 (the window alone)", (noisy, hann_window(17), 1.0)),
+    ]  # fmt: skip
 
 
 APPLY_WINDOW = Exercise(
@@ -490,18 +560,18 @@ APPLY_WINDOW = Exercise(
     apply_window,
     window_cases,
     WINDOW_MISTAKES,
-    # the values are about 1 / 272^2 = 1.4e-5: the default absolute tolerance would hide them
     compare=typed(
-        "the tracker takes the argmax of a numpy array",
+        "a float32 map mixed with the float64 window is float64 in numpy, leave it so; the "
+        "tracker takes the argmax of a numpy array",
         partial(compare_arrays, atol=1e-10, rtol=1e-4),
     ),  # fmt: skip
-    hint="(score_map - min) / its sum, then (1 - influence) * that + influence * window",
+    hint="(1 - influence) * normalised + influence * window, a new array",
 )
 
 
 @graded
 def check_apply_window(fn: Callable) -> Verdict:
-    """Exercise 4b: `fn(score_map, window, influence)` -> the normalised map, window mixed in."""
+    """Exercise 4c: `fn(normalised, window, influence)` -> the map mixed with the window."""
     return APPLY_WINDOW.check(fn)
 
 

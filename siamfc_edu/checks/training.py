@@ -1,21 +1,25 @@
 """Checks of exercise notebook 05 (training): the rate schedule, the optimiser, one SGD step.
 
-- `check_learning_rate` serves exercise 1, `learning_rate(epoch, epochs, lr_initial, lr_final)`:
-  the geometric decay of the rate, against `siamfc_edu.train.learning_rate`. The answer must be
-  a number, not a tensor: the training loop writes it into the optimiser and its log;
-- `check_make_sgd` serves exercise 2, `make_sgd(model, lr, momentum, weight_decay)`: the
+Each exercise has the signature of the library function it rebuilds, and is compared with that
+function itself:
+- `check_learning_rate` serves exercise 1, `learning_rate(epoch, cfg) -> float`: the geometric
+  decay of the rate, once per epoch, against `siamfc_edu.train.learning_rate`. The answer must
+  be a number, not a tensor: the training loop writes it into the optimiser and its log;
+- `check_make_optimizer` serves exercise 2, `make_optimizer(model, cfg) -> torch.optim.SGD`: the
   optimiser, against `siamfc_edu.train.make_optimizer` (its kind, the parameters it holds and
   the settings of each, Nesterov and dampening included);
-- `check_train_step` serves exercise 3, `train_step(model, optimizer, z, x, labels)`: one SGD step
-  on the balanced logistic loss. The learner's step and the library's `train_step` each take TWO
-  steps on copies of the same seeded tiny network and batch (a forgotten `zero_grad` shows only in
-  the second). The check compares the losses (numbers, not tensors), whether the loss's gradient
-  reached the network's weights, how every weight moved, and the batch-norm statistics. The model
-  and the optimiser are meant to change; z, x and labels are not.
+- `check_train_step` serves exercise 3, `train_step(model, batch, optimizer, scaler, device)
+  -> torch.Tensor`: one SGD step on the balanced logistic loss, its loss returned detached. The
+  learner's step and the library's `train_step` each take TWO steps on copies of the same seeded
+  tiny network and batch (a forgotten `zero_grad` shows only in the second), one case with the
+  loss scaling of mixed precision on. The check compares the losses (detached float32 tensors),
+  whether the loss's gradient reached the network's weights, how every weight moved, the
+  batch-norm statistics and the scaler's state. The model, the optimiser and the scaler are
+  meant to change; the batch is not.
 
-The exercises take arguments a learner can pass by hand (numbers, not a preset), so the references
-(`reference_learning_rate`, ...) call the library's functions with a preset made of them. Each
-exercise is an `Exercise` (LEARNING_RATE, MAKE_SGD, TRAIN_STEP) with its typical mistakes.
+Each exercise is an `Exercise` (LEARNING_RATE, MAKE_OPTIMIZER, TRAIN_STEP) with its typical
+mistakes; each comparison takes `kind` (see `values_only`), so that an answer of the wrong type
+still gets its mistake named.
 """
 
 from __future__ import annotations
@@ -29,15 +33,26 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..config import get_preset
+from ..config import SiamFCConfig, get_preset
 from ..losses import logistic_labels, logistic_loss
 from ..model import build_model
 from ..train import learning_rate, make_optimizer, train_step
-from . import Case, Exercise, Mistake, Verdict, compare_arrays, graded, same_kind, type_name
+from . import (
+    Case,
+    Exercise,
+    Mistake,
+    Verdict,
+    as_array,
+    compare_arrays,
+    graded,
+    same_kind,
+    type_name,
+)
 
 PAPER = get_preset("paper")  # epochs 50, lr 1e-2 -> 1e-5, momentum 0.9, weight decay 5e-4
 TINY = get_preset("tiny")  # the same recipe, a sixth of the channels: the network of the cases
 STEPS = 2  # steps of each train_step case: a forgotten zero_grad shows in the second
+CPU = torch.device("cpu")
 
 # ============================================================================= exercise 1
 
@@ -45,119 +60,135 @@ LR_TITLE = "learning_rate"
 WHY_A_NUMBER = "the training loop writes the rate into the optimiser's settings and into its log"
 
 
-def reference_learning_rate(epoch: int, epochs: int, lr_initial: float, lr_final: float) -> float:
-    """The library's `learning_rate(epoch, cfg)` for a preset with these epochs and end points."""
-    cfg = PAPER.replace(epochs=epochs, lr_initial=lr_initial, lr_final=lr_final)
-    return learning_rate(epoch, cfg)
-
-
-def compare_rate(got: object, expected: float) -> str:
+def compare_rate(got: object, expected: float, kind: bool = True) -> str:
     """'' when got is a number within 1e-6 (relative) of the expected rate; else what differs."""
-    problem = same_kind(got, expected)
-    if problem:
+    if kind and (problem := same_kind(got, expected)):
         return f"{problem}: {WHY_A_NUMBER}"
-    if not math.isclose(float(got), expected, rel_tol=1e-6, abs_tol=1e-15):
-        return f"the rate is {float(got):.6g}, expected {expected:.6g}"
+    try:
+        value = as_array(got).reshape(-1)
+    except (TypeError, ValueError):
+        return f"returned {type_name(got)}; expected a number: {WHY_A_NUMBER}"
+    if value.size != 1:
+        return f"returned {value.size} values; expected one number, the rate of this epoch"
+    if not math.isclose(float(value[0]), expected, rel_tol=1e-6, abs_tol=1e-15):
+        return f"the rate is {float(value[0]):.6g}, expected {expected:.6g}"
     return ""
 
 
-def _geometric(epoch, epochs, lr_initial, lr_final, exponent=None):
+def _geometric(epoch: int, cfg: SiamFCConfig, exponent: float | None = None) -> float:
     """lr_initial * (lr_final / lr_initial) ** exponent; by default epoch / (epochs - 1)."""
     if exponent is None:
-        exponent = epoch / (epochs - 1)
-    return lr_initial * (lr_final / lr_initial) ** exponent
+        exponent = epoch / (cfg.epochs - 1)
+    return cfg.lr_initial * (cfg.lr_final / cfg.lr_initial) ** exponent
 
 
 def _one_epoch_kept(rate: Callable) -> Callable:
     """A mistaken schedule that still trains a 1-epoch run at lr_initial, as the statement says."""
-    return lambda e, epochs, lr0, lr1: lr0 if epochs <= 1 else rate(e, epochs, lr0, lr1)
+    return lambda e, cfg: cfg.lr_initial if cfg.epochs <= 1 else rate(e, cfg)
+
+
+def steps_per_epoch(cfg: SiamFCConfig) -> int:
+    """The SGD steps of one epoch: pairs_per_epoch // batch_size (the loader drops the rest)."""
+    return cfg.pairs_per_epoch // cfg.batch_size
 
 
 LR_MISTAKES = [
     Mistake(
         "a linear decay instead of a geometric one",
         "multiply by the same factor every epoch: lr_initial * ratio ** (e / (E - 1))",
-        _one_epoch_kept(lambda e, epochs, lr0, lr1: lr0 + (lr1 - lr0) * e / (epochs - 1)),
+        _one_epoch_kept(
+            lambda e, cfg: cfg.lr_initial + (cfg.lr_final - cfg.lr_initial) * e / (cfg.epochs - 1)
+        ),
     ),
     Mistake(
         "the exponent over epochs instead of epochs - 1 (lr_final is never reached)",
         "epochs are numbered 0 .. E - 1: the last one, E - 1, must give lr_final",
-        lambda e, epochs, lr0, lr1: _geometric(e, epochs, lr0, lr1, e / epochs),
+        lambda e, cfg: _geometric(e, cfg, e / cfg.epochs),
     ),
     Mistake(
         "the decay the wrong way round, from lr_final up to lr_initial",
         "epoch 0 trains at lr_initial (1e-2); the rate falls to lr_final (1e-5)",
-        _one_epoch_kept(lambda e, epochs, lr0, lr1: _geometric(e, epochs, lr1, lr0)),
+        _one_epoch_kept(
+            lambda e, cfg: _geometric(
+                e, cfg.replace(lr_initial=cfg.lr_final, lr_final=cfg.lr_initial)
+            )
+        ),
     ),
     Mistake(
         "the epochs counted from 1 (epoch 0 is the first epoch)",
         "epoch 0 must give lr_initial exactly: the exponent is e / (E - 1), not (e - 1) / (E - 1)",
-        _one_epoch_kept(lambda e, epochs, lr0, lr1: _geometric(e - 1, epochs, lr0, lr1)),
+        _one_epoch_kept(lambda e, cfg: _geometric(e - 1, cfg)),
     ),
     Mistake(
         "the rate at the end of each epoch: (epoch + 1) / epochs",
         "epoch 0 trains at lr_initial and epoch E - 1 at lr_final: the exponent is e / (E - 1)",
-        lambda e, epochs, lr0, lr1: _geometric(e, epochs, lr0, lr1, (e + 1) / epochs),
+        lambda e, cfg: _geometric(e, cfg, (e + 1) / cfg.epochs),
     ),
     Mistake(
         "an integer division in the exponent: epoch // (epochs - 1)",
         "// rounds the exponent down to 0 until the last epoch: divide with /",
-        _one_epoch_kept(
-            lambda e, epochs, lr0, lr1: _geometric(e, epochs, lr0, lr1, e // (epochs - 1))
-        ),
+        _one_epoch_kept(lambda e, cfg: _geometric(e, cfg, e // (cfg.epochs - 1))),
     ),
     Mistake(
         "the whole ratio lr_final / lr_initial applied every epoch",
         "the ratio is spread over the run: each epoch multiplies by ratio ** (1 / (E - 1))",
-        lambda e, epochs, lr0, lr1: _geometric(e, epochs, lr0, lr1, e),
+        lambda e, cfg: _geometric(e, cfg, e),
     ),
     Mistake(
         "the paper's factor per epoch (0.8685, for 50 epochs) used for every run length",
-        "compute the factor from the arguments: (lr_final / lr_initial) ** (1 / (epochs - 1))",
-        lambda e, epochs, lr0, lr1: lr0 * (1e-3 ** (1 / 49)) ** e,
+        "compute the factor from cfg: (cfg.lr_final / cfg.lr_initial) ** (1 / (cfg.epochs - 1))",
+        lambda e, cfg: cfg.lr_initial * (1e-3 ** (1 / 49)) ** e,
+    ),
+    Mistake(
+        "a per-step decay applied per epoch: the factor of one step, once per epoch",
+        "the rate changes once per EPOCH (the loop sets it before the epoch's steps): spread "
+        "the decay over epochs - 1 epochs, not over every step of the run",
+        _one_epoch_kept(
+            lambda e, cfg: _geometric(e, cfg, e / (cfg.epochs * steps_per_epoch(cfg) - 1))
+        ),
     ),
 ]
 
+
+def _run(epochs: int, lr_initial: float = 1e-2, lr_final: float = 1e-5, **more) -> SiamFCConfig:
+    """The paper's preset with this schedule (and any other fields given)."""
+    return PAPER.replace(epochs=epochs, lr_initial=lr_initial, lr_final=lr_final, **more)
+
+
 LR_CASES = [
-    Case("the paper (and the tiny preset): epoch 0 of 50", (0, 50, 1e-2, 1e-5)),
-    Case("the paper: epoch 49 of 50, the last", (49, 50, 1e-2, 1e-5)),
-    Case("the paper: epoch 25 of 50, in the middle", (25, 50, 1e-2, 1e-5)),
-    Case("the shipped tiny run: epoch 29 of 30, its last", (29, 30, 1e-2, 1e-5)),
-    Case("a 4-epoch run: epoch 2", (2, 4, 1e-2, 1e-5)),
-    Case("other end points, 0.1 -> 1e-4 over 10 epochs: epoch 3", (3, 10, 0.1, 1e-4)),
-    Case("a 2-epoch run: epoch 1, the last", (1, 2, 1e-2, 1e-5)),
-    Case("a 1-epoch run: epoch 0 (lr_initial)", (0, 1, 1e-2, 1e-5)),
-]
+    Case("the paper's preset: epoch 0 of 50", (0, PAPER)),
+    Case("the paper's preset: epoch 49 of 50, the last", (49, PAPER)),
+    Case("the paper's preset: epoch 25 of 50, in the middle", (25, PAPER)),
+    Case("the tiny preset (batches of 16): epoch 29 of 50", (29, TINY)),
+    Case("a 30-epoch run: epoch 29, its last", (29, _run(30))),
+    Case("a 4-epoch run of 800 pairs (100 steps) per epoch: epoch 2",
+         (2, _run(4, pairs_per_epoch=800))),
+    Case("other end points, 0.1 -> 1e-4 over 10 epochs: epoch 3", (3, _run(10, 0.1, 1e-4))),
+    Case("a 2-epoch run: epoch 1, the last", (1, _run(2))),
+    Case("a 1-epoch run: epoch 0 (lr_initial)", (0, _run(1))),
+]  # fmt: skip
 
 LEARNING_RATE = Exercise(
     LR_TITLE,
-    reference_learning_rate,
+    learning_rate,
     LR_CASES,
     LR_MISTAKES,
     compare=compare_rate,
-    hint="lr_initial * (lr_final / lr_initial) ** (epoch / (epochs - 1)), a Python float; "
-    "lr_initial when epochs is 1",
+    hint="cfg.lr_initial * (cfg.lr_final / cfg.lr_initial) ** (epoch / (cfg.epochs - 1)), a "
+    "Python float; cfg.lr_initial when cfg.epochs is 1",
 )
 
 
 @graded
 def check_learning_rate(fn: Callable) -> Verdict:
-    """Exercise 1: `fn(epoch, epochs, lr_initial, lr_final)` against the library's schedule."""
+    """Exercise 1: `fn(epoch, cfg)` against the library's `learning_rate`."""
     return LEARNING_RATE.check(fn)
 
 
 # ============================================================================= exercise 2
 
-SGD_TITLE = "make_sgd"
+SGD_TITLE = "make_optimizer"
 SETTINGS = ("lr", "momentum", "weight_decay", "dampening", "nesterov", "maximize")
-
-
-def reference_make_sgd(
-    model: nn.Module, lr: float, momentum: float, weight_decay: float
-) -> torch.optim.Optimizer:
-    """The library's `make_optimizer(model, cfg)` for a preset with these settings."""
-    cfg = PAPER.replace(lr_initial=lr, momentum=momentum, weight_decay=weight_decay)
-    return make_optimizer(model, cfg)
 
 
 def with_model(fn: Callable) -> Callable:
@@ -245,70 +276,69 @@ def compare_optimizers(got: tuple, expected: tuple) -> str:
     return _parameters_problem(held, others, want) or _setting_problem(held, want)
 
 
-def _sgd(params, lr, momentum, weight_decay, **more):
-    """torch.optim.SGD with its settings named."""
-    return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay, **more)
+def _recipe(params, cfg: SiamFCConfig, **changed):
+    """torch.optim.SGD with cfg's rate, momentum and weight decay, some of them changed."""
+    settings = {"lr": cfg.lr_initial, "momentum": cfg.momentum, "weight_decay": cfg.weight_decay}
+    return torch.optim.SGD(params, **(settings | changed))
 
 
-def _decay_weights_only(model, lr, momentum, weight_decay):
+def _decay_weights_only(model, cfg):
     """A modern habit: no weight decay on biases and batch-norm parameters (1-d tensors)."""
     decay = [p for p in model.parameters() if p.dim() > 1]
     rest = [p for p in model.parameters() if p.dim() <= 1]
-    groups = [{"params": decay}, {"params": rest, "weight_decay": 0.0}]
-    return _sgd(groups, lr, momentum, weight_decay)
+    return _recipe([{"params": decay}, {"params": rest, "weight_decay": 0.0}], cfg)
 
 
-def _no_decay_on_batch_norm(model, lr, momentum, weight_decay):
+def _no_decay_on_batch_norm(model, cfg):
     """No weight decay on the batch norms' scales and shifts; the convolutions' biases decay."""
     norms = {
         id(p) for m in model.modules() if isinstance(m, nn.BatchNorm2d) for p in m.parameters()
     }
     decay = [p for p in model.parameters() if id(p) not in norms]
     rest = [p for p in model.parameters() if id(p) in norms]
-    groups = [{"params": decay}, {"params": rest, "weight_decay": 0.0}]
-    return _sgd(groups, lr, momentum, weight_decay)
+    return _recipe([{"params": decay}, {"params": rest, "weight_decay": 0.0}], cfg)
 
 
 SGD_MISTAKES = [
     Mistake(
         "Adam instead of SGD",
         "the recipe is plain SGD with momentum: torch.optim.SGD",
-        lambda model, lr, momentum, wd: torch.optim.Adam(
-            model.parameters(), lr=lr, weight_decay=wd
+        lambda model, cfg: torch.optim.Adam(
+            model.parameters(), lr=cfg.lr_initial, weight_decay=cfg.weight_decay
         ),
     ),
     Mistake(
         "no weight decay",
-        "pass weight_decay=weight_decay: it pulls every weight towards 0",
-        lambda model, lr, momentum, wd: _sgd(model.parameters(), lr, momentum, 0.0),
+        "pass weight_decay=cfg.weight_decay: it pulls every weight towards 0",
+        lambda model, cfg: _recipe(model.parameters(), cfg, weight_decay=0.0),
     ),
     Mistake(
         "the weight decay passed by position, where SGD expects dampening",
         "SGD(params, lr, momentum, dampening, weight_decay): name it, weight_decay=...",
-        lambda model, lr, momentum, wd: torch.optim.SGD(model.parameters(), lr, momentum, wd),
+        lambda model, cfg: torch.optim.SGD(
+            model.parameters(), cfg.lr_initial, cfg.momentum, cfg.weight_decay
+        ),
     ),
     Mistake(
         "no momentum",
-        "pass momentum=momentum: without it SGD forgets the previous steps",
-        lambda model, lr, momentum, wd: _sgd(model.parameters(), lr, 0.0, wd),
+        "pass momentum=cfg.momentum: without it SGD forgets the previous steps",
+        lambda model, cfg: _recipe(model.parameters(), cfg, momentum=0.0),
     ),
     Mistake(
         "Nesterov momentum (nesterov=True)",
         "the recipe's momentum is the plain (heavy-ball) kind of the formula above: "
         "leave nesterov at its default, False",
-        lambda model, lr, momentum, wd: _sgd(model.parameters(), lr, momentum, wd, nesterov=True),
+        lambda model, cfg: _recipe(model.parameters(), cfg, nesterov=True),
     ),
     Mistake(
         "the momentum as an average of the gradients (dampening=momentum)",
         "b = momentum * b + g adds each gradient whole: leave dampening at 0",
-        lambda model, lr, momentum, wd: _sgd(
-            model.parameters(), lr, momentum, wd, dampening=momentum
-        ),
+        lambda model, cfg: _recipe(model.parameters(), cfg, dampening=cfg.momentum),
     ),
     Mistake(
         "only the backbone's parameters (the head's bias is left out)",
         "model.parameters() holds every parameter, the head's bias included",
-        lambda model, lr, momentum, wd: _sgd(model.backbone.parameters(), lr, momentum, wd),
+        lambda model, cfg: _recipe(model.backbone.parameters(), cfg),
     ),
     Mistake(
         "no weight decay on the biases and batch norms",
@@ -321,9 +351,18 @@ SGD_MISTAKES = [
         _no_decay_on_batch_norm,
     ),
     Mistake(
-        "the recipe's numbers written in instead of the arguments",
-        "use lr, momentum and weight_decay as given: the rate changes every epoch",
-        lambda model, lr, momentum, wd: _sgd(model.parameters(), 1e-2, 0.9, 5e-4),
+        "the paper's numbers written in instead of cfg's",
+        "read the settings from cfg (cfg.lr_initial, cfg.momentum, cfg.weight_decay): a run "
+        "may change any of them",
+        lambda model, cfg: torch.optim.SGD(
+            model.parameters(), lr=1e-2, momentum=0.9, weight_decay=5e-4
+        ),
+    ),
+    Mistake(
+        "the final rate cfg.lr_final instead of cfg.lr_initial",
+        "the optimiser starts at the first epoch's rate, cfg.lr_initial; the loop then sets each "
+        "epoch's rate, learning_rate(epoch, cfg)",
+        lambda model, cfg: _recipe(model.parameters(), cfg, lr=cfg.lr_final),
     ),
 ]
 
@@ -343,68 +382,65 @@ def _toy_network() -> nn.Module:
 
 @cache
 def sgd_cases() -> list[Case]:
-    """The inputs of check_make_sgd (networks built once, on first use)."""
+    """The inputs of check_make_optimizer (networks built once, on first use)."""
     lr_10 = learning_rate(10, PAPER)
+    other = PAPER.replace(lr_initial=lr_10, momentum=0.5, weight_decay=1e-4)
     toy = _seeded(_toy_network)
     return [
         Case(
             "the tiny network with the paper's settings (lr 1e-2, momentum 0.9, decay 5e-4)",
-            (_seeded(lambda: build_model(TINY)), 1e-2, 0.9, 5e-4),
+            (_seeded(lambda: build_model(TINY)), TINY),
         ),
         Case(
-            f"the tiny network at epoch 10's rate (lr {lr_10:.3g}), momentum 0.5, decay 1e-4",
-            (_seeded(lambda: build_model(TINY), 1), lr_10, 0.5, 1e-4),
+            f"the tiny network, a preset with lr_initial {lr_10:.3g}, momentum 0.5, decay 1e-4",
+            (_seeded(lambda: build_model(TINY), 1), other),
         ),
-        Case("a toy network of Linear layers (no batch norm)", (toy, 0.1, 0.9, 1e-3)),
         Case(
-            "the paper's full-width network (SiamFC-3s)",
-            (_seeded(lambda: build_model(PAPER), 2), 1e-2, 0.9, 5e-4),
+            "a toy network of Linear layers (no batch norm), lr 0.1, decay 1e-3",
+            (toy, PAPER.replace(lr_initial=0.1, weight_decay=1e-3)),
+        ),
+        Case(
+            "the paper's full-width network (SiamFC-3s) with the paper's preset",
+            (_seeded(lambda: build_model(PAPER), 2), PAPER),
         ),
     ]
 
 
-MAKE_SGD = Exercise(
+MAKE_OPTIMIZER = Exercise(
     SGD_TITLE,
-    with_model(reference_make_sgd),
+    with_model(make_optimizer),
     sgd_cases,
     [Mistake(m.name, m.hint, with_model(m.fn)) for m in SGD_MISTAKES],
     compare=compare_optimizers,
-    hint="torch.optim.SGD(model.parameters(), lr=..., momentum=..., weight_decay=...)",
+    hint="torch.optim.SGD(model.parameters(), lr=cfg.lr_initial, momentum=cfg.momentum, "
+    "weight_decay=cfg.weight_decay)",
 )
 
 
 @graded
-def check_make_sgd(fn: Callable) -> Verdict:
-    """Exercise 2: `fn(model, lr, momentum, weight_decay)` against `make_optimizer`."""
-    return MAKE_SGD.check(with_model(fn))
+def check_make_optimizer(fn: Callable) -> Verdict:
+    """Exercise 2: `fn(model, cfg)` against the library's `make_optimizer`."""
+    return MAKE_OPTIMIZER.check(with_model(fn))
 
 
 # ============================================================================= exercise 3
 
 STEP_TITLE = "train_step"
-WHY_A_FLOAT = (
-    "the training loop adds up an epoch's losses for its log, and a tensor would keep each "
-    "step's graph alive"
+WHY_A_TENSOR = (
+    "the training loop checks it with torch.isfinite(loss) and adds it to the epoch's total, "
+    "which both take a tensor"
+)
+WHY_DETACHED = (
+    "return loss.detach(): the loop adds every step's loss to the epoch's total, and a loss "
+    "still attached to its graph keeps each step's graph in memory"
 )
 CUT_OFF = "the loss cut off from the network before backward() (.detach(), .item(), no_grad)"
 CUT_OFF_HINT = (
-    "compute the loss from model(z, x) as it is, call backward() on that tensor, "
-    "and take loss.item() only to return it"
+    "compute the loss from model(z, x) as it is, call backward() on that tensor (through "
+    "scaler.scale(loss)), and detach it only to return it"
 )
 CUT_OFF_ERRORS = ("does not require grad", "has no attribute 'backward'")
-
-
-def reference_train_step(
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    z: torch.Tensor,
-    x: torch.Tensor,
-    labels: torch.Tensor,
-) -> float:
-    """The library's `train_step` on the CPU (no loss scaling), the network in training mode."""
-    model.train()
-    scaler = torch.amp.GradScaler("cuda", enabled=False)
-    return float(train_step(model, (z, x, labels), optimizer, scaler, torch.device("cpu")))
+SCALER_CALLS = "scaler.scale(loss).backward(), then scaler.step(optimizer) and scaler.update()"
 
 
 def _watch_gradients(model: nn.Module, reached: set) -> list:
@@ -418,17 +454,18 @@ def _watch_gradients(model: nn.Module, reached: set) -> list:
 
 def _steps(fn: Callable) -> Callable:
     """fn run STEPS times on one network: its losses, the parameters backward() reached, how each
-    weight moved, the buffers after. None when every step returned None (a missing `return`)."""
+    weight moved, the buffers and the scaler's state after. None when every step returned None
+    (a missing `return`)."""
     if getattr(fn, "runs_steps", False):
         return fn
 
     @wraps(fn)
-    def run(model, optimizer, z, x, labels, key=None):
+    def run(model, batch, optimizer, scaler, device, key=None):
         before = {name: p.detach().clone() for name, p in model.named_parameters()}
         reached: set[str] = set()
         hooks = _watch_gradients(model, reached)
         try:
-            losses = [fn(model, optimizer, z, x, labels) for _ in range(STEPS)]
+            losses = [fn(model, batch, optimizer, scaler, device) for _ in range(STEPS)]
         finally:
             for hook in hooks:
                 hook.remove()
@@ -436,7 +473,8 @@ def _steps(fn: Callable) -> Callable:
             return None
         change = {name: p.detach() - before[name] for name, p in model.named_parameters()}
         buffers = {name: b.detach().clone() for name, b in model.named_buffers()}
-        return {"losses": losses, "reached": reached, "change": change, "buffers": buffers}
+        return {"losses": losses, "reached": reached, "change": change, "buffers": buffers,
+                "scaler": scaler.state_dict()}  # fmt: skip
 
     run.runs_steps = True
     return run
@@ -465,22 +503,32 @@ def _remembered(fn: Callable) -> Callable:
     return run
 
 
-def _returned_problem(got: list, expected: list) -> str:
-    """'' when every step returned its loss as a number; else the first step that did not."""
+def _returned_problem(got: list, expected: list, kind: bool) -> str:
+    """'' when every step returned its loss, a detached tensor like the library's (the type only
+    when kind); else the first step that did not."""
     for i, (loss, want) in enumerate(zip(got, expected, strict=True), 1):
         if loss is None:
             return f"step {i} returned None: is a `return` missing?"
-        problem = same_kind(loss, want)
-        if problem:
-            return f"step {i} {problem}: {WHY_A_FLOAT}"
+        if not kind:
+            continue
+        if problem := same_kind(loss, want):
+            return f"step {i} {problem}: {WHY_A_TENSOR}"
+        if loss.requires_grad:
+            return f"step {i} returned the loss still attached to its graph: {WHY_DETACHED}"
     return ""
 
 
 def _losses_problem(got: list, expected: list) -> str:
     """'' when every step's loss is the expected one; else the first that is not."""
     for i, (loss, want) in enumerate(zip(got, expected, strict=True), 1):
-        if not math.isclose(float(loss), want, rel_tol=1e-5, abs_tol=1e-7):
-            return f"the loss of step {i} is {float(loss):.6g}, expected {want:.6g}"
+        try:
+            value = as_array(loss).reshape(-1)
+        except (TypeError, ValueError):
+            return f"step {i} returned {type_name(loss)}; expected the loss"
+        if value.size != 1:
+            return f"step {i} returned {value.size} values; expected one loss"
+        if not math.isclose(float(value[0]), float(want), rel_tol=1e-5, abs_tol=1e-7):
+            return f"the loss of step {i} is {float(value[0]):.6g}, expected {float(want):.6g}"
     return ""
 
 
@@ -516,63 +564,97 @@ def _buffers_problem(buffers: dict, expected: dict) -> str:
     return ""
 
 
-def compare_steps(got: dict, expected: dict) -> str:
-    """'' when the steps agree: the losses' type, the gradient's reach, the losses, every weight's
-    move, the buffers."""
+def _scaler_problem(state: dict, expected: dict) -> str:
+    """'' when the loss scaler ends in the reference's state; else what its state says."""
+    if state == expected:
+        return ""
+    done, want = state.get("_growth_tracker", 0), expected.get("_growth_tracker", 0)
+    if done != want:
+        return (f"the loss scaler (mixed precision) recorded {done} successful steps of the "
+                f"{STEPS}, expected {want}: use {SCALER_CALLS}")  # fmt: skip
+    return f"the loss scaler's state after the {STEPS} steps is {state}, expected {expected}"
+
+
+def compare_steps(got: dict, expected: dict, kind: bool = True) -> str:
+    """'' when the steps agree: the losses' type (unless kind=False), the gradient's reach, the
+    losses, every weight's move, the buffers, the loss scaler's state."""
     return (
-        _returned_problem(got["losses"], expected["losses"])
+        _returned_problem(got["losses"], expected["losses"], kind)
         or _gradient_problem(got["reached"], expected["reached"])
         or _losses_problem(got["losses"], expected["losses"])
         or _weights_problem(got["change"], expected["change"])
         or _buffers_problem(got["buffers"], expected["buffers"])
+        or _scaler_problem(got["scaler"], expected["scaler"])
     )
 
 
 # the typical mistakes, written as a learner would write the whole step
 
 
-def _update(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> float:
-    """The three calls of a PyTorch step, in their order; the loss as a float."""
+def _scores(model: nn.Module, batch: tuple, device: torch.device) -> tuple:
+    """The score maps of the batch's pairs, and their labels, on the device."""
+    z, x, labels = (t.to(device) for t in batch)
+    return model(z, x), labels
+
+
+def _update(optimizer, scaler, loss: torch.Tensor) -> torch.Tensor:
+    """The calls of a PyTorch step with loss scaling, in their order; the loss detached."""
     optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    return loss.item()
-
-
-def _no_train_call(model, optimizer, z, x, labels):
-    return _update(optimizer, logistic_loss(model(z, x), labels[:, None]))
-
-
-def _eval_call(model, optimizer, z, x, labels):
-    model.eval()
-    return _update(optimizer, logistic_loss(model(z, x), labels[:, None]))
-
-
-def _no_zero_grad(model, optimizer, z, x, labels):
-    model.train()
-    loss = logistic_loss(model(z, x), labels[:, None])
-    loss.backward()
-    optimizer.step()
-    return loss.item()
-
-
-def _step_before_backward(model, optimizer, z, x, labels):
-    model.train()
-    loss = logistic_loss(model(z, x), labels[:, None])
-    optimizer.zero_grad()
-    optimizer.step()
-    loss.backward()
-    return loss.item()
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
+    return loss.detach()
 
 
 def _with_loss(loss_fn: Callable) -> Callable:
     """A right step whose loss is loss_fn(scores, labels) instead of the balanced logistic loss."""
 
-    def step(model, optimizer, z, x, labels):
-        model.train()
-        return _update(optimizer, loss_fn(model(z, x), labels))
+    def step(model, batch, optimizer, scaler, device):
+        return _update(optimizer, scaler, loss_fn(*_scores(model, batch, device)))
 
     return step
+
+
+def _right_loss(scores: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    return logistic_loss(scores, labels[:, None])
+
+
+def _eval_call(model, batch, optimizer, scaler, device):
+    model.eval()
+    return _with_loss(_right_loss)(model, batch, optimizer, scaler, device)
+
+
+def _no_zero_grad(model, batch, optimizer, scaler, device):
+    loss = _right_loss(*_scores(model, batch, device))
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
+    return loss.detach()
+
+
+def _zero_grad_after_backward(model, batch, optimizer, scaler, device):
+    loss = _right_loss(*_scores(model, batch, device))
+    scaler.scale(loss).backward()
+    optimizer.zero_grad()
+    scaler.step(optimizer)
+    scaler.update()
+    return loss.detach()
+
+
+def _no_scaler(model, batch, optimizer, scaler, device):
+    loss = _right_loss(*_scores(model, batch, device))
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.detach()
+
+
+def _step_on_scaled_gradients(model, batch, optimizer, scaler, device):
+    loss = _right_loss(*_scores(model, batch, device))
+    optimizer.zero_grad()
+    scaler.scale(loss).backward()
+    optimizer.step()
+    return loss.detach()
 
 
 def _plain_bce(scores, labels):
@@ -583,28 +665,23 @@ def _summed_over_pairs(scores, labels):
     return sum(logistic_loss(scores[i], labels[i]) for i in range(len(labels)))
 
 
-def _scores_detached(model, optimizer, z, x, labels):
-    model.train()
-    scores = model(z, x).detach().requires_grad_()  # "fixes" backward()'s error
-    return _update(optimizer, logistic_loss(scores, labels[:, None]))
+def _scores_detached(model, batch, optimizer, scaler, device):
+    scores, labels = _scores(model, batch, device)
+    scores = scores.detach().requires_grad_()  # "fixes" backward()'s error
+    return _update(optimizer, scaler, _right_loss(scores, labels))
 
 
-def _loss_after(model, optimizer, z, x, labels):
-    _with_loss(lambda s, y: logistic_loss(s, y[:, None]))(model, optimizer, z, x, labels)
+def _loss_after(model, batch, optimizer, scaler, device):
+    _with_loss(_right_loss)(model, batch, optimizer, scaler, device)
     with torch.no_grad():
-        return logistic_loss(model(z, x), labels[:, None]).item()
+        return _right_loss(*_scores(model, batch, device))
 
 
 STEP_MISTAKES = [
     Mistake(
-        "the network in eval mode during the step (no model.train())",
-        "call model.train() first: batch norm must use the batch's statistics",
-        _no_train_call,
-    ),
-    Mistake(
-        "model.eval() where model.train() belongs",
-        "training mode is model.train(): batch norm then normalises with the batch's statistics "
-        "and updates its running averages",
+        "model.eval() in the step (the loop hands the network over in training mode)",
+        "leave the network in training mode: batch norm must normalise with the batch's "
+        "statistics and update its running averages",
         _eval_call,
     ),
     Mistake(
@@ -615,8 +692,8 @@ STEP_MISTAKES = [
     Mistake(
         "the gradients cleared before step() used them (step() before backward(), "
         "or zero_grad() after it)",
-        "the order is zero_grad(), backward(), then step()",
-        _step_before_backward,
+        f"the order is optimizer.zero_grad(), {SCALER_CALLS}",
+        _zero_grad_after_backward,
     ),
     Mistake(
         CUT_OFF,
@@ -656,8 +733,22 @@ STEP_MISTAKES = [
     ),
     Mistake(
         "the loss measured again after the update",
-        "return the loss you called backward() on: loss.item()",
+        "return the loss you called backward() on: loss.detach()",
         _loss_after,
+    ),
+]
+SCALER_MISTAKES = [  # seen only with the loss scaling on: the scaled case's
+    Mistake(
+        "the loss scaler left out: loss.backward() and optimizer.step()",
+        f"with mixed precision a float16 gradient can underflow to 0 unless the loss is scaled "
+        f"first: {SCALER_CALLS} (with the scaler disabled they are the plain calls)",
+        _no_scaler,
+    ),
+    Mistake(
+        "optimizer.step() on the scaled gradients (no scaler.step(optimizer))",
+        f"scaler.step(optimizer) divides the gradients by the loss's scale before the step: "
+        f"{SCALER_CALLS}",
+        _step_on_scaled_gradients,
     ),
 ]
 
@@ -668,24 +759,25 @@ def _images(shape: tuple[int, ...], generator: torch.Generator) -> torch.Tensor:
 
 
 def _step_case(
-    name: str, seed: int, batch: int, search: int, offsets, lr: float, eval_mode: bool = False
+    name: str, seed: int, batch: int, search: int, offsets, lr: float, scaling: bool = False
 ) -> Case:
-    """A seeded tiny network, its optimizer, and a batch: exemplars 127, search images `search`."""
+    """A seeded tiny network in training mode, its optimiser, a batch (exemplars 127, search
+    images `search`), a loss scaler (on the CPU: enabled only when `scaling`), the device."""
     model = _seeded(lambda: build_model(TINY), seed)
-    if eval_mode:
-        model.eval()
+    model.train()  # as the loop hands it over: train_one_epoch calls model.train()
     optimizer = make_optimizer(model, TINY.replace(lr_initial=lr))
     g = torch.Generator().manual_seed(seed)
     z, x = _images((batch, 3, 127, 127), g), _images((batch, 3, search, search), g)
     side = (search - 127) // TINY.total_stride + 1
     radius = TINY.r_pos / TINY.total_stride
     labels = torch.stack([logistic_labels(side, radius, o) for o in offsets[:batch]])
-    return Case(name, (model, optimizer, z, x, labels), {"key": name})
+    scaler = torch.amp.GradScaler("cpu", enabled=scaling)
+    return Case(name, (model, (z, x, labels), optimizer, scaler, CPU), {"key": name})
 
 
 @cache
 def step_cases() -> list[Case]:
-    """The inputs of check_train_step (built once, on first use)."""
+    """The inputs of check_train_step with the loss scaler disabled (built once, on first use)."""
     lr_10 = learning_rate(10, PAPER)
     return [
         _step_case(
@@ -697,14 +789,12 @@ def step_cases() -> list[Case]:
             1e-2,
         ),
         _step_case(
-            f"a network handed over in eval mode, a batch of 3 (search 159, 5 x 5 map), "
-            f"{STEPS} steps",
+            f"a batch of 3 (search 159, 5 x 5 map), {STEPS} steps",
             1,
             3,
             159,
             [(0, 0), (-1, 0.5), (0.5, 1)],
             1e-2,
-            eval_mode=True,
         ),
         _step_case(
             f"a batch of one, search 191 (9 x 9 map), epoch 10's rate {lr_10:.3g}, {STEPS} steps",
@@ -717,14 +807,42 @@ def step_cases() -> list[Case]:
     ]
 
 
+@cache
+def scaled_cases() -> list[Case]:
+    """The input with the loss scaling of mixed precision on (a GradScaler enabled on the CPU)."""
+    return [
+        _step_case(
+            f"a batch of 3 (search 159), the loss scaler of mixed precision on (scale 65536), "
+            f"{STEPS} steps",
+            3,
+            3,
+            159,
+            [(0, 0), (-1, 0.5), (0.5, 1)],
+            1e-2,
+            scaling=True,
+        )
+    ]
+
+
+STEP_HINT = f"the batch to the device, the loss of model(z, x); zero_grad, {SCALER_CALLS}"
+MAY_CHANGE = (0, 2, 3)  # the model, the optimiser's momentum, the scaler; not the batch (1)
 TRAIN_STEP = Exercise(
     STEP_TITLE,
-    _remembered(reference_train_step),
+    _remembered(train_step),
     step_cases,
     [Mistake(m.name, m.hint, _remembered(m.fn)) for m in STEP_MISTAKES],
     compare=compare_steps,
-    hint="model.train(); the loss of model(z, x); zero_grad, backward, step; return loss.item()",
-    may_change=(0, 1),  # the step trains the model and moves the optimiser's momentum
+    hint=f"{STEP_HINT}; return loss.detach()",
+    may_change=MAY_CHANGE,
+)
+SCALED_STEP = Exercise(  # checked once TRAIN_STEP passed: a step right without loss scaling
+    STEP_TITLE,
+    _remembered(train_step),
+    scaled_cases,
+    [Mistake(m.name, m.hint, _remembered(m.fn)) for m in SCALER_MISTAKES],
+    compare=compare_steps,
+    hint=STEP_HINT,
+    may_change=MAY_CHANGE,
 )
 
 
@@ -738,5 +856,15 @@ def named_cut_off(verdict: Verdict) -> Verdict:
 
 @graded
 def check_train_step(fn: Callable) -> Verdict:
-    """Exercise 3: `fn(model, optimizer, z, x, labels)` -> the loss, against `train_step`."""
-    return named_cut_off(TRAIN_STEP.check(_steps(fn)))
+    """Exercise 3: `fn(model, batch, optimizer, scaler, device)` -> the detached loss, against
+    the library's `train_step`: without loss scaling, then (once that passed) with it."""
+    steps = _steps(fn)
+    verdict = named_cut_off(TRAIN_STEP.check(steps))
+    if not verdict.passed:
+        return verdict
+    scaled = SCALED_STEP.check(steps)
+    if not scaled.passed:
+        return scaled
+    cases = [*TRAIN_STEP.inputs(), *SCALED_STEP.inputs()]
+    names = ", ".join(case.name for case in cases)
+    return Verdict("passed", f"{STEP_TITLE}: passed on {len(cases)} inputs ({names}).")

@@ -86,6 +86,14 @@ def labels_in_float64(size, radius_cells, offset=(0, 0)):
     return torch.where(inside, 1.0, -1.0).double()
 
 
+def labels_chebyshev_in_numpy(size, radius_cells, offset=(0, 0)):
+    """A square of positives (max(|dx|, |dy|)), as a numpy array: the type and the mistake."""
+    c = (size - 1) / 2
+    rows, cols = np.mgrid[0:size, 0:size]
+    far = np.maximum(np.abs(cols - c - offset[0]), np.abs(rows - c - offset[1]))
+    return np.where(far <= radius_cells, 1.0, -1.0)
+
+
 # ----------------------------------------------------------------------------- balance_weights
 
 
@@ -121,6 +129,12 @@ def weights_in_place(labels):
 def weights_in_float64(labels):
     """Right values, in float64."""
     return balanced_weights(labels).double()
+
+
+def weights_uniform_in_float64(labels):
+    """Every cell 1/N (no balance), in float64: the dtype and the mistake."""
+    cells = labels.shape[-2] * labels.shape[-1]
+    return torch.full(labels.shape, 1.0 / cells, dtype=torch.float64)
 
 
 # ----------------------------------------------------------------------------- logistic_loss
@@ -201,6 +215,7 @@ ENTRIES = [
             (labels_in_numpy, None),
             (labels_as_integers, None),
             (labels_in_float64, None),
+            (labels_chebyshev_in_numpy, checks.LABEL_MISTAKES[4].name),
         ),
     ),
     Entry(
@@ -213,6 +228,7 @@ ENTRIES = [
             (weights_per_batch, checks.WEIGHT_MISTAKES[3].name),
             (weights_in_place, None),
             (weights_in_float64, None),
+            (weights_uniform_in_float64, checks.WEIGHT_MISTAKES[0].name),
         ),
     ),
     Entry(

@@ -1,4 +1,4 @@
-"""Chapter 04 (training pairs): context_side, search_side, crop_with_padding, exemplar_from_box,
+"""Chapter 04 (training pairs): context_side, search_side, crop_and_resize, exemplar_from_box,
 pick_pair."""
 
 import math
@@ -28,29 +28,43 @@ def search_side_with_pad(w, h):
     return s_z + 2 * pad
 
 
-def crop_copy_make_border(image, center, side, out_size):
-    """cv2.copyMakeBorder with the (unrounded) mean as a constant: cv2 rounds it."""
+def crop_copy_make_border(image, center, side, out_size, pad_color=None):
+    """cv2.copyMakeBorder with the (unrounded) colour as a constant: cv2 rounds it."""
     s = max(1, round(side))
     x1, y1 = round(center[0] - (s - 1) / 2), round(center[1] - (s - 1) / 2)
     big = s + abs(x1) + abs(y1)
-    mean = image.reshape(-1, 3).mean(axis=0).tolist()
-    padded = cv2.copyMakeBorder(image, big, big, big, big, cv2.BORDER_CONSTANT, value=mean)
+    color = image.reshape(-1, 3).mean(axis=0).tolist() if pad_color is None else list(pad_color)
+    padded = cv2.copyMakeBorder(image, big, big, big, big, cv2.BORDER_CONSTANT, value=color)
     square = padded[y1 + big : y1 + big + s, x1 + big : x1 + big + s]
     return cv2.resize(square, (out_size, out_size), interpolation=cv2.INTER_LINEAR)
 
 
-def crop_in_float(image, center, side, out_size):
+def crop_in_float(image, center, side, out_size, pad_color=None):
     """np.rint for the pixels, the square resized in float32 and rounded back to uint8."""
     s = max(1, int(np.rint(side)))
     x1, y1 = (int(np.rint(c - (s - 1) / 2)) for c in center)
     square = np.empty((s, s, 3), np.float32)
-    square[:] = np.rint(image.mean(axis=(0, 1)))
+    square[:] = np.rint(image.mean(axis=(0, 1)) if pad_color is None else pad_color[:3])
     h, w = image.shape[:2]
     left, top, right, bottom = max(x1, 0), max(y1, 0), min(x1 + s, w), min(y1 + s, h)
     if right > left and bottom > top:
         square[top - y1 : bottom - y1, left - x1 : right - x1] = image[top:bottom, left:right]
     resized = cv2.resize(square, (out_size, out_size), interpolation=cv2.INTER_LINEAR)
     return np.clip(np.rint(resized), 0, 255).astype(np.uint8)
+
+
+def crop_np_pad_per_channel(image, center, side, out_size, pad_color=None):
+    """np.pad with one constant per channel (cv2.mean's colour), then the square sliced out."""
+    color = np.round(cv2.mean(image)[:3] if pad_color is None else pad_color[:3])
+    s = max(1, round(side))
+    x1, y1 = round(center[0] - (s - 1) / 2), round(center[1] - (s - 1) / 2)
+    big = s + abs(x1) + abs(y1)
+    channels = [
+        np.pad(image[..., c], big, mode="constant", constant_values=color[c]) for c in range(3)
+    ]
+    padded = np.stack(channels, axis=-1)
+    square = padded[y1 + big : y1 + big + s, x1 + big : x1 + big + s]
+    return cv2.resize(square, (out_size, out_size), interpolation=cv2.INTER_LINEAR)
 
 
 def exemplar_by_hand(image, box):
@@ -81,7 +95,7 @@ def pick_pair_python_loop(frame_ids, max_gap, rng):
 # ------------------------------------------------------------------------- wrong, as written
 
 
-def crop_np_pad_edge(image, center, side, out_size):
+def crop_np_pad_edge(image, center, side, out_size, pad_color=None):
     """np.pad's 'edge' mode: the border replicated, like cv2.BORDER_REPLICATE."""
     s = max(1, round(side))
     x1, y1 = round(center[0] - (s - 1) / 2), round(center[1] - (s - 1) / 2)
@@ -91,12 +105,12 @@ def crop_np_pad_edge(image, center, side, out_size):
     return cv2.resize(square, (out_size, out_size), interpolation=cv2.INTER_LINEAR)
 
 
-def crop_float_mean_cast(image, center, side, out_size):
-    """The float mean assigned into a uint8 array: numpy truncates it."""
+def crop_float_mean_cast(image, center, side, out_size, pad_color=None):
+    """The float colour assigned into a uint8 array: numpy truncates it."""
     s = max(1, round(side))
     x1, y1 = round(center[0] - (s - 1) / 2), round(center[1] - (s - 1) / 2)
     square = np.zeros((s, s, 3), np.uint8)
-    square[:] = image.mean(axis=(0, 1))
+    square[:] = image.mean(axis=(0, 1)) if pad_color is None else pad_color
     h, w = image.shape[:2]
     left, top, right, bottom = max(x1, 0), max(y1, 0), min(x1 + s, w), min(y1 + s, h)
     if right > left and bottom > top:
@@ -104,18 +118,36 @@ def crop_float_mean_cast(image, center, side, out_size):
     return cv2.resize(square, (out_size, out_size), interpolation=cv2.INTER_LINEAR)
 
 
-def crop_int_plus_half(image, center, side, out_size):
+def crop_int_plus_half(image, center, side, out_size, pad_color=None):
     """int(v + 0.5) for the side and the corner: ties go up."""
     s = max(1, int(side + 0.5))
     x1, y1 = (math.floor(c - (s - 1) / 2 + 0.5) for c in center)
-    return crop_and_resize(image, (x1 + (s - 1) / 2, y1 + (s - 1) / 2), s, out_size)
+    return crop_and_resize(image, (x1 + (s - 1) / 2, y1 + (s - 1) / 2), s, out_size, pad_color)
 
 
-def crop_nearest(image, center, side, out_size):
+def crop_nearest(image, center, side, out_size, pad_color=None):
     """cv2.INTER_NEAREST: not a named mistake, a wrong crop all the same."""
     s = max(1, round(side))
-    square = crop_and_resize(image, center, s, s)
+    square = crop_and_resize(image, center, s, s, pad_color)
     return cv2.resize(square, (out_size, out_size), interpolation=cv2.INTER_NEAREST)
+
+
+def crop_pad_color_unused(image, center, side, out_size, pad_color=None):
+    """pad_color taken, but the frame's mean computed as before: the tracker's colour is lost."""
+    s = max(1, round(side))
+    x1, y1 = round(center[0] - (s - 1) / 2), round(center[1] - (s - 1) / 2)
+    square = np.empty((s, s, 3), np.uint8)
+    square[:] = np.round(image.mean(axis=(0, 1)))
+    h, w = image.shape[:2]
+    left, top, right, bottom = max(x1, 0), max(y1, 0), min(x1 + s, w), min(y1 + s, h)
+    if right > left and bottom > top:
+        square[top - y1 : bottom - y1, left - x1 : right - x1] = image[top:bottom, left:right]
+    return cv2.resize(square, (out_size, out_size), interpolation=cv2.INTER_LINEAR)
+
+
+def crop_pad_color_required(image, center, side, out_size, pad_color):
+    """pad_color with no default (None): a call without it, as in training, raises."""
+    return crop_and_resize(image, center, side, out_size, pad_color)
 
 
 def exemplar_without_conversion(image, box):
@@ -183,15 +215,17 @@ ENTRIES = [
     ),
     Entry(
         "04_training_pairs",
-        "crop_with_padding",
-        checks.check_crop_with_padding,
-        checks.CROP_WITH_PADDING,
-        alternatives=(crop_copy_make_border, crop_in_float),
+        "crop_and_resize",
+        checks.check_crop_and_resize,
+        checks.CROP_AND_RESIZE,
+        alternatives=(crop_copy_make_border, crop_in_float, crop_np_pad_per_channel),
         wrong_answers=(
             (crop_np_pad_edge, checks.CROP_MISTAKES[3].name),
             (crop_float_mean_cast, checks.CROP_MISTAKES[4].name),
             (crop_int_plus_half, checks.CROP_MISTAKES[7].name),
+            (crop_pad_color_unused, checks.CROP_MISTAKES[11].name),
             (crop_nearest, None),
+            (crop_pad_color_required, None),
         ),
     ),
     Entry(

@@ -1,4 +1,5 @@
-"""Chapter 05 (training): learning_rate, make_sgd, train_step.
+"""Chapter 05 (training): learning_rate(epoch, cfg), make_optimizer(model, cfg),
+train_step(model, batch, optimizer, scaler, device): the library's signatures.
 
 The alternatives are right answers written another way; the wrong answers are written as a
 learner would write them, not as the checks module makes its mistakes.
@@ -17,217 +18,297 @@ from tests.exercise_registry import Entry
 # ----------------------------------------------------------------------------- learning_rate
 
 
-def rate_by_logspace(epoch, epochs, lr_initial, lr_final):
+def rate_by_logspace(epoch, cfg):
     """The authors' way (logspace over the epochs), one numpy float64 picked out."""
-    rates = np.logspace(math.log10(lr_initial), math.log10(lr_final), epochs)
+    rates = np.logspace(math.log10(cfg.lr_initial), math.log10(cfg.lr_final), cfg.epochs)
     return rates[epoch]
 
 
-def rate_by_exp_log(epoch, epochs, lr_initial, lr_final):
+def rate_by_exp_log(epoch, cfg):
     """Through logarithms: a different rounding, the same rate."""
-    if epochs == 1:
-        return lr_initial
-    log_rate = math.log(lr_initial) + epoch / (epochs - 1) * math.log(lr_final / lr_initial)
-    return math.exp(log_rate)
+    if cfg.epochs == 1:
+        return cfg.lr_initial
+    progress = epoch / (cfg.epochs - 1)
+    return math.exp(math.log(cfg.lr_initial) + progress * math.log(cfg.lr_final / cfg.lr_initial))
 
 
-def rate_by_repeated_factor(epoch, epochs, lr_initial, lr_final):
+def rate_by_repeated_factor(epoch, cfg):
     """The factor per epoch, multiplied in epoch times."""
-    rate = lr_initial
+    rate = cfg.lr_initial
     for _ in range(epoch):
-        rate *= (lr_final / lr_initial) ** (1 / (epochs - 1))
+        rate *= (cfg.lr_final / cfg.lr_initial) ** (1 / (cfg.epochs - 1))
     return rate
 
 
-def rate_linear_interpolation(epoch, epochs, lr_initial, lr_final):
-    if epochs == 1:
-        return lr_initial
-    t = epoch / (epochs - 1)
-    return (1 - t) * lr_initial + t * lr_final
+def rate_linear_interpolation(epoch, cfg):
+    if cfg.epochs == 1:
+        return cfg.lr_initial
+    t = epoch / (cfg.epochs - 1)
+    return (1 - t) * cfg.lr_initial + t * cfg.lr_final
 
 
-def rate_as_float64_tensor(epoch, epochs, lr_initial, lr_final):
-    progress = torch.tensor(epoch / max(epochs - 1, 1), dtype=torch.float64)
-    return lr_initial * (lr_final / lr_initial) ** progress
+def rate_as_float64_tensor(epoch, cfg):
+    progress = torch.tensor(epoch / max(cfg.epochs - 1, 1), dtype=torch.float64)
+    return cfg.lr_initial * (cfg.lr_final / cfg.lr_initial) ** progress
 
 
-def rate_one_based(epoch, epochs, lr_initial, lr_final):
-    factor = (lr_final / lr_initial) ** (1 / epochs)
-    return lr_initial * factor ** (epoch + 1)
+def rate_one_based(epoch, cfg):
+    factor = (cfg.lr_final / cfg.lr_initial) ** (1 / cfg.epochs)
+    return cfg.lr_initial * factor ** (epoch + 1)
 
 
-# ----------------------------------------------------------------------------- make_sgd
+def rate_per_step(epoch, cfg):
+    """The decay of torch's per-iteration schedulers: one factor per step, raised to the epoch."""
+    total_steps = cfg.epochs * (cfg.pairs_per_epoch // cfg.batch_size)
+    gamma = (cfg.lr_final / cfg.lr_initial) ** (1 / (total_steps - 1))
+    return cfg.lr_initial * gamma**epoch
 
 
-def sgd_positional(model, lr, momentum, weight_decay):
+def rate_linear_as_tensor(epoch, cfg):
+    """A linear decay, and a tensor: both are told."""
+    t = torch.tensor(epoch / max(cfg.epochs - 1, 1), dtype=torch.float64)
+    return cfg.lr_initial + (cfg.lr_final - cfg.lr_initial) * t
+
+
+# ----------------------------------------------------------------------------- make_optimizer
+
+
+def sgd_positional(model, cfg):
     """Every argument by position, dampening 0 included."""
-    return torch.optim.SGD(model.parameters(), lr, momentum, 0, weight_decay)
+    return torch.optim.SGD(model.parameters(), cfg.lr_initial, cfg.momentum, 0, cfg.weight_decay)
 
 
-def sgd_two_groups(model, lr, momentum, weight_decay):
+def sgd_two_groups(model, cfg):
     """Two groups with the same settings hold every parameter once."""
     params = list(model.parameters())
     groups = [{"params": params[:1]}, {"params": params[1:]}]
-    return torch.optim.SGD(groups, lr=lr, momentum=momentum, weight_decay=weight_decay)
-
-
-def sgd_group_settings(model, lr, momentum, weight_decay):
-    """The settings in the one group's dict instead of the keywords."""
-    group = {"params": [p for _, p in model.named_parameters()], "weight_decay": weight_decay}
-    return torch.optim.SGD([group], lr=lr, momentum=momentum, nesterov=False)
-
-
-def sgd_forgot_decay(model, lr, momentum, weight_decay):
-    return torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
-
-
-def sgd_adam_defaults(model, lr, momentum, weight_decay):
-    return torch.optim.Adam(model.parameters())
-
-
-def sgd_named_weights_only(model, lr, momentum, weight_decay):
-    params = [p for name, p in model.named_parameters() if "head" not in name]
-    return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
-
-
-def sgd_on_copies(model, lr, momentum, weight_decay):
-    params = [p.detach().clone().requires_grad_() for p in model.parameters()]
-    return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
-
-
-def sgd_nesterov(model, lr, momentum, weight_decay):
     return torch.optim.SGD(
-        model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=True
+        groups, lr=cfg.lr_initial, momentum=cfg.momentum, weight_decay=cfg.weight_decay
     )
 
 
-def sgd_norms_undecayed(model, lr, momentum, weight_decay):
+def sgd_group_settings(model, cfg):
+    """The settings in the one group's dict instead of the keywords."""
+    group = {"params": [p for _, p in model.named_parameters()], "weight_decay": cfg.weight_decay}
+    return torch.optim.SGD([group], lr=cfg.lr_initial, momentum=cfg.momentum, nesterov=False)
+
+
+def sgd_forgot_decay(model, cfg):
+    return torch.optim.SGD(model.parameters(), lr=cfg.lr_initial, momentum=cfg.momentum)
+
+
+def sgd_adam_defaults(model, cfg):
+    return torch.optim.Adam(model.parameters())
+
+
+def sgd_named_weights_only(model, cfg):
+    params = [p for name, p in model.named_parameters() if "head" not in name]
+    return torch.optim.SGD(
+        params, lr=cfg.lr_initial, momentum=cfg.momentum, weight_decay=cfg.weight_decay
+    )
+
+
+def sgd_on_copies(model, cfg):
+    params = [p.detach().clone().requires_grad_() for p in model.parameters()]
+    return torch.optim.SGD(
+        params, lr=cfg.lr_initial, momentum=cfg.momentum, weight_decay=cfg.weight_decay
+    )
+
+
+def sgd_nesterov(model, cfg):
+    return torch.optim.SGD(
+        model.parameters(),
+        lr=cfg.lr_initial,
+        momentum=cfg.momentum,
+        weight_decay=cfg.weight_decay,
+        nesterov=True,
+    )
+
+
+def sgd_norms_undecayed(model, cfg):
     norms = [p for n, p in model.named_parameters() if n.endswith(".1.weight") or ".1.bias" in n]
     others = [p for n, p in model.named_parameters() if not any(p is q for q in norms)]
     groups = [{"params": others}, {"params": norms, "weight_decay": 0}]
-    return torch.optim.SGD(groups, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    return torch.optim.SGD(
+        groups, lr=cfg.lr_initial, momentum=cfg.momentum, weight_decay=cfg.weight_decay
+    )
 
 
-def sgd_batch_norm_momentum(model, lr, momentum, weight_decay):
+def sgd_batch_norm_momentum(model, cfg):
     """Batch norm's convention (0.1 is 'keep 0.9') carried over to SGD."""
     return torch.optim.SGD(
-        model.parameters(), lr=lr, momentum=1 - momentum, weight_decay=weight_decay
+        model.parameters(), lr=cfg.lr_initial, momentum=1 - cfg.momentum,
+        weight_decay=cfg.weight_decay,
+    )  # fmt: skip
+
+
+def sgd_final_rate(model, cfg):
+    """The rate the run ends at, where it starts."""
+    return torch.optim.SGD(
+        model.parameters(), lr=cfg.lr_final, momentum=cfg.momentum, weight_decay=cfg.weight_decay
     )
 
 
 # ----------------------------------------------------------------------------- train_step
 
 
-def step_model_zero_grad(model, optimizer, z, x, labels):
-    """model.zero_grad() instead of the optimizer's, the labels unsqueezed, float(loss)."""
-    model.train(True)
+def step_model_zero_grad(model, batch, optimizer, scaler, device):
+    """model.zero_grad() instead of the optimizer's, the labels unsqueezed."""
+    z, x, labels = (t.to(device) for t in batch)
     model.zero_grad()
     loss = logistic_loss(model(z, x), labels.unsqueeze(1))
-    loss.backward()
-    optimizer.step()
-    return float(loss.detach())
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
+    return loss.detach()
 
 
-def step_weighted_bce(model, optimizer, z, x, labels):
+def step_weighted_bce(model, batch, optimizer, scaler, device):
     """The balanced loss as a weighted binary_cross_entropy_with_logits on 0/1 targets."""
-    model.train()
+    z, x, labels = (t.to(device) for t in batch)
     scores = model(z, x)
     y = labels[:, None]
     loss = F.binary_cross_entropy_with_logits(
         scores, (y > 0).float(), weight=balanced_weights(y), reduction="sum"
     ) / len(labels)
     optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    return loss.item()
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
+    return loss.detach()
 
 
-def step_pairs_averaged(model, optimizer, z, x, labels):
+def step_pairs_averaged(model, batch, optimizer, scaler, device):
     """The loss of each pair, averaged by hand; gradients zeroed without set_to_none."""
-    model.train()
-    scores = model(z, x)
+    z, x, labels = batch
+    scores = model(z.to(device), x.to(device))
+    labels = labels.to(device)
     loss = torch.stack([logistic_loss(scores[i], labels[i]) for i in range(len(labels))]).mean()
     optimizer.zero_grad(set_to_none=False)
-    loss.backward()
-    optimizer.step()
-    return loss.item()
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
+    return loss.detach()
 
 
-def step_no_train_call(model, optimizer, z, x, labels):
+def step_calls_train_itself(model, batch, optimizer, scaler, device):
+    """model.train() again, to be safe: the network is in training mode already."""
+    model.train()
+    z, x, labels = (t.to(device) for t in batch)
     loss = logistic_loss(model(z, x), labels[:, None])
     optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    return loss.item()
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
+    return loss.detach()
 
 
-def step_zero_grad_after_backward(model, optimizer, z, x, labels):
-    model.train()
+def step_zero_grad_after_step(model, batch, optimizer, scaler, device):
+    """step() before backward(): the gradients are cleared, then computed, never used."""
+    z, x, labels = (t.to(device) for t in batch)
     loss = logistic_loss(model(z, x), labels[:, None])
-    loss.backward()
     optimizer.zero_grad()
-    optimizer.step()
-    return loss.item()
+    scaler.step(optimizer)
+    scaler.scale(loss).backward()
+    scaler.update()
+    return loss.detach()
 
 
-def step_bce_with_01_labels(model, optimizer, z, x, labels):
-    model.train()
+def step_bce_with_01_labels(model, batch, optimizer, scaler, device):
+    z, x, labels = (t.to(device) for t in batch)
     scores = model(z, x)
     targets = (labels[:, None] > 0).float()
     loss = F.binary_cross_entropy_with_logits(scores, targets)
     optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    return float(loss.detach())
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
+    return loss.detach()
 
 
-def step_item_before_backward(model, optimizer, z, x, labels):
-    model.train()
+def step_item_before_backward(model, batch, optimizer, scaler, device):
+    z, x, labels = (t.to(device) for t in batch)
     loss = logistic_loss(model(z, x), labels[:, None]).item()
     optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
     return loss
 
 
-def step_detached_scores(model, optimizer, z, x, labels):
-    model.train()
+def step_detached_scores(model, batch, optimizer, scaler, device):
+    z, x, labels = (t.to(device) for t in batch)
     scores = model(z, x).detach()
     loss = logistic_loss(scores, labels[:, None])
     optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    return loss.item()
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
+    return loss.detach()
 
 
-def step_under_no_grad(model, optimizer, z, x, labels):
-    model.train()
+def step_under_no_grad(model, batch, optimizer, scaler, device):
+    z, x, labels = (t.to(device) for t in batch)
     with torch.no_grad():
         loss = logistic_loss(model(z, x), labels[:, None])
     optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    return loss.item()
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
+    return loss.detach()
 
 
-def step_returns_the_tensor(model, optimizer, z, x, labels):
-    model.train()
+def step_returns_the_attached_loss(model, batch, optimizer, scaler, device):
+    z, x, labels = (t.to(device) for t in batch)
     loss = logistic_loss(model(z, x), labels[:, None])
     optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
     return loss
 
 
-def step_mean_of_pairs_loop_sum(model, optimizer, z, x, labels):
-    model.train()
+def step_returns_a_float(model, batch, optimizer, scaler, device):
+    """loss.item(), as the step of many tutorials returns it."""
+    z, x, labels = (t.to(device) for t in batch)
+    loss = logistic_loss(model(z, x), labels[:, None])
+    optimizer.zero_grad()
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
+    return loss.item()
+
+
+def step_without_the_scaler(model, batch, optimizer, scaler, device):
+    """The plain calls of a step: right while the scaler is disabled, as on the CPU."""
+    z, x, labels = batch
+    loss = logistic_loss(model(z.to(device), x.to(device)), labels.to(device)[:, None])
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.detach()
+
+
+def step_scaler_without_update(model, batch, optimizer, scaler, device):
+    """scaler.update() forgotten: the scale never adapts."""
+    z, x, labels = (t.to(device) for t in batch)
+    loss = logistic_loss(model(z, x), labels[:, None])
+    optimizer.zero_grad()
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    return loss.detach()
+
+
+def step_mean_of_pairs_loop_sum(model, batch, optimizer, scaler, device):
+    z, x, labels = (t.to(device) for t in batch)
     total = 0
     for i in range(len(labels)):
         total = total + logistic_loss(model(z[i : i + 1], x[i : i + 1]), labels[i][None, None])
     optimizer.zero_grad()
-    total.backward()
-    optimizer.step()
-    return total.item()
+    scaler.scale(total).backward()
+    scaler.step(optimizer)
+    scaler.update()
+    return total.detach()
 
 
 ENTRIES = [
@@ -240,14 +321,16 @@ ENTRIES = [
         wrong_answers=(
             (rate_linear_interpolation, "a linear decay instead of a geometric one"),
             (rate_one_based, "the rate at the end of each epoch: (epoch + 1) / epochs"),
+            (rate_per_step, checks.LR_MISTAKES[8].name),
+            (rate_linear_as_tensor, "a linear decay instead of a geometric one"),
             (rate_as_float64_tensor, None),
         ),
     ),
     Entry(
         "05_training",
-        "make_sgd",
-        checks.check_make_sgd,
-        checks.MAKE_SGD,
+        "make_optimizer",
+        checks.check_make_optimizer,
+        checks.MAKE_OPTIMIZER,
         alternatives=(sgd_positional, sgd_two_groups, sgd_group_settings),
         wrong_answers=(
             (sgd_forgot_decay, "no weight decay"),
@@ -258,6 +341,7 @@ ENTRIES = [
             ),
             (sgd_nesterov, "Nesterov momentum (nesterov=True)"),
             (sgd_norms_undecayed, "no weight decay on the batch-norm parameters"),
+            (sgd_final_rate, checks.SGD_MISTAKES[10].name),
             (sgd_on_copies, None),
             (sgd_batch_norm_momentum, None),
         ),
@@ -267,16 +351,31 @@ ENTRIES = [
         "train_step",
         checks.check_train_step,
         checks.TRAIN_STEP,
-        alternatives=(step_model_zero_grad, step_weighted_bce, step_pairs_averaged),
+        alternatives=(
+            step_model_zero_grad,
+            step_weighted_bce,
+            step_pairs_averaged,
+            step_calls_train_itself,
+        ),
         wrong_answers=(
-            (step_no_train_call, checks.STEP_MISTAKES[0].name),
-            (step_zero_grad_after_backward, checks.STEP_MISTAKES[3].name),
+            (step_zero_grad_after_step, checks.STEP_MISTAKES[2].name),
             (step_bce_with_01_labels, "an unbalanced loss (a plain binary cross-entropy)"),
             (step_item_before_backward, checks.CUT_OFF),
             (step_detached_scores, checks.CUT_OFF),
             (step_under_no_grad, checks.CUT_OFF),
-            (step_returns_the_tensor, None),
+            (step_returns_the_attached_loss, None),
+            (step_returns_a_float, None),
             (step_mean_of_pairs_loop_sum, None),
+        ),
+    ),
+    Entry(  # the same exercise with the loss scaling on, checked once the step above is right
+        "05_training",
+        "train_step",
+        checks.check_train_step,
+        checks.SCALED_STEP,
+        wrong_answers=(
+            (step_without_the_scaler, checks.SCALER_MISTAKES[0].name),
+            (step_scaler_without_update, None),
         ),
     ),
 ]

@@ -1,5 +1,6 @@
 """Chapter 06 (the tracker's step): scale_factors, upsample, scale_penalties, penalise,
-hann_window, apply_window, displacement, damped_scale, each with the library's signature."""
+hann_window, normalise, apply_window, displacement, damped_scale, each with the library's
+signature."""
 
 import cv2
 import numpy as np
@@ -68,10 +69,38 @@ def hann_normalised_per_axis(size):
     return np.outer(h, h)
 
 
-def window_in_steps(score_map, window, influence):
-    """The shift and the division written as np.subtract / np.divide, then np.add."""
-    shifted = np.subtract(score_map, np.min(score_map))
-    return np.add((1 - influence) * np.divide(shifted, np.sum(shifted)), influence * window)
+def normalise_in_one_line(score_map):
+    """The shift written twice, in one expression."""
+    return (score_map - score_map.min()) / (score_map - score_map.min()).sum()
+
+
+def normalise_by_sum_identity(score_map):
+    """The shifted map's sum as sum(r) - n min(r): no second shifted array."""
+    return (score_map - score_map.min()) / (score_map.sum() - score_map.size * score_map.min())
+
+
+def normalise_per_map(score_map):
+    """Per-map statistics over the last two axes, broadcast with keepdims (batches work too)."""
+    shifted = score_map - score_map.min(axis=(-2, -1), keepdims=True)
+    return shifted / shifted.sum(axis=(-2, -1), keepdims=True)
+
+
+def normalise_in_place_on_a_copy(score_map):
+    """In place, but on its own copy: the caller's map stays as it was."""
+    shifted = score_map.copy()
+    shifted -= shifted.min()
+    shifted /= shifted.sum()
+    return shifted
+
+
+def window_by_lerp(normalised, window, influence):
+    """The map moved `influence` of the way towards the window."""
+    return normalised + influence * (window - normalised)
+
+
+def window_by_average(normalised, window, influence):
+    """np.average of the two maps, weighted 1 - influence and influence."""
+    return np.average(np.stack([normalised, window]), axis=0, weights=[1 - influence, influence])
 
 
 def displacement_by_subtract(row, col, side, cfg):
@@ -154,20 +183,55 @@ def hann_in_float32(size):
 
 
 def hann_as_tensor(size):
-    """torch.hann_window, periodic by default, left a tensor."""
+    """torch.hann_window, periodic by default, left a tensor: the periodic mistake is named."""
     h = torch.hann_window(size, dtype=torch.float64)
     return torch.outer(h, h) / torch.outer(h, h).sum()
 
 
-def window_in_place(score_map, window, influence):
-    """The map shifted in place."""
+def normalise_in_place(score_map):
+    """The map shifted and divided in place."""
     score_map -= score_map.min()
-    return (1 - influence) * score_map / score_map.sum() + influence * window
+    score_map /= score_map.sum()
+    return score_map
 
 
-def window_with_the_paper_influence(score_map, window, influence):
-    """The paper's 0.176 whatever influence is given."""
-    return checks.apply_window(score_map, window, 0.176)
+def normalise_in_float64(score_map):
+    """The right values in float64."""
+    return normalise_in_one_line(score_map.astype(np.float64))
+
+
+def normalise_per_column(score_map):
+    """The minimum and the sum of each column (axis=0) instead of the whole map's."""
+    shifted = score_map - score_map.min(axis=0)
+    return shifted / shifted.sum(axis=0)
+
+
+def normalise_by_the_norm(score_map):
+    """The shifted map divided by its Euclidean norm: sum of squares 1, not sum 1."""
+    shifted = score_map - score_map.min()
+    return shifted / np.linalg.norm(shifted)
+
+
+def window_in_place(normalised, window, influence):
+    """The normalised map weighted and mixed in place."""
+    normalised *= 1 - influence
+    normalised += influence * window
+    return normalised
+
+
+def window_with_the_code_influence(normalised, window, influence):
+    """The authors' 0.176 whatever influence is given."""
+    return (1 - 0.176) * normalised + 0.176 * window
+
+
+def window_in_float32(normalised, window, influence):
+    """The right values cast to float32, the map's dtype."""
+    return ((1 - influence) * normalised + influence * window).astype(np.float32)
+
+
+def window_scaled_to_peak_1(normalised, window, influence):
+    """The window divided by its maximum: on another scale than the map."""
+    return (1 - influence) * normalised + influence * window / window.max()
 
 
 def displacement_as_lists(row, col, side, cfg):
@@ -193,6 +257,7 @@ def damped_with_the_paper_lr(scale, factor, cfg):
 
 
 NOTEBOOK = "06_tracker"
+PERIODIC = "a periodic Hann window (cos(2 pi n / N) instead of cos(2 pi n / (N - 1)))"
 ENTRIES = [
     Entry(NOTEBOOK, "scale_factors", checks.check_scale_factors, checks.SCALE_FACTORS,
           alternatives=(factors_by_logspace, factors_by_loop),
@@ -210,10 +275,16 @@ ENTRIES = [
           wrong_answers=((penalise_in_place, None), (penalise_in_float64, None))),
     Entry(NOTEBOOK, "hann_window", checks.check_hann_window, checks.HANN_WINDOW,
           alternatives=(hann_by_formula, hann_normalised_per_axis),
-          wrong_answers=((hann_in_float32, None), (hann_as_tensor, None))),
+          wrong_answers=((hann_in_float32, None), (hann_as_tensor, PERIODIC))),
+    Entry(NOTEBOOK, "normalise", checks.check_normalise, checks.NORMALISE,
+          alternatives=(normalise_in_one_line, normalise_by_sum_identity, normalise_per_map,
+                        normalise_in_place_on_a_copy),
+          wrong_answers=((normalise_in_place, None), (normalise_in_float64, None),
+                         (normalise_per_column, None), (normalise_by_the_norm, None))),
     Entry(NOTEBOOK, "apply_window", checks.check_apply_window, checks.APPLY_WINDOW,
-          alternatives=(window_in_steps,),
-          wrong_answers=((window_in_place, None), (window_with_the_paper_influence, None))),
+          alternatives=(window_by_lerp, window_by_average),
+          wrong_answers=((window_in_place, None), (window_with_the_code_influence, None),
+                         (window_in_float32, None), (window_scaled_to_peak_1, None))),
     Entry(NOTEBOOK, "displacement", checks.check_displacement, checks.DISPLACEMENT,
           alternatives=(displacement_by_subtract,),
           wrong_answers=((displacement_as_lists, None), (displacement_with_fixed_sizes, None))),
