@@ -2,8 +2,12 @@
 mode for the solution notebooks.
 
 Committed notebooks carry no outputs; `tests/notebook_outputs` keeps the expected ones and the
-first hook gives them to nbval when it reads a notebook (see that package's docstring).
-Quick mode (SIAMFC_EDU_QUICK=1) skips the tests marked `slow`; `pytest -m slow` runs just them.
+first hook gives them to nbval when it reads a notebook (see that package's docstring). nbval has
+no supported way to take outputs from elsewhere, so this replaces the `nbformat` that
+`nbval.plugin` reads notebooks with; pyproject pins nbval to the minor version this was written
+for, and tests/test_notebooks.py fails loudly if an nbval stops reading notebooks through it.
+Quick mode (SIAMFC_EDU_QUICK=1) is the marker expression `-m "not slow"` when none is given;
+`pytest -m slow` runs just the slow tests.
 The solution notebooks run in the checks' grading mode (SIAMFC_EDU_GRADING=1, which their kernel
 inherits): a check cell whose verdict is not "passed" fails there, where nbval's lax mode would
 otherwise let a printed "wrong" through. Exercises and course notebooks run without it.
@@ -17,8 +21,8 @@ import nbval.plugin
 import pytest
 
 from siamfc_edu.checks import GRADING
+from siamfc_edu.config import quick_mode
 from tests.notebook_outputs import with_expected_outputs
-from tests.quick_mode import pytest_collection_modifyitems  # noqa: F401 (a pytest hook)
 
 
 class _NotebookReader:
@@ -33,6 +37,13 @@ class _NotebookReader:
 
 
 nbval.plugin.nbformat = _NotebookReader()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Quick mode: leave the slow tests out (`-m "not slow"`), unless a -m expression was given."""
+    if quick_mode() and not config.getoption("markexpr"):
+        config.option.markexpr = "not slow"
+
 
 SOLUTIONS = Path(__file__).resolve().parent / "solutions"
 

@@ -32,6 +32,18 @@ def carphone_frames() -> list[np.ndarray]:
     return frames
 
 
+@pytest.fixture(scope="module")
+def chromium() -> object:
+    """The real browser (tests/chromium.py), one per test module; skips where there is none."""
+    from tests.chromium import launched, why_no_browser
+
+    reason = why_no_browser()
+    if reason:
+        pytest.skip(reason)
+    with launched() as browser:
+        yield browser
+
+
 # ----------------------------------------------------------------------------- data fixtures
 
 

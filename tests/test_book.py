@@ -4,7 +4,7 @@ The fast tests read book/_toc.yml: every chapter of notebooks/ in course order, 
 exercise statement. The slow ones build the site in quick mode into a temporary folder, with
 the README's command (`jupyter-book build . --config book/_config.yml ...`, every chapter
 executed, a failing cell fails the build), serve it on localhost and open every page in Debian's
-chromium driven by playwright (the launch of tests/test_browser.py). Each page must:
+chromium driven by playwright (tests/chromium.py, as tests/test_browser.py). Each page must:
 - show its notebook's title;
 - load nothing from outside the site (MathJax included: book/offline_assets.py);
 - have no broken internal link (the target file, and the `#anchor` in it);
@@ -37,11 +37,12 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import yaml
 
+from tests.chromium import why_no_browser
+
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
 TOC = BOOK / "_toc.yml"
 MATHJAX = BOOK / "node_modules" / "mathjax" / "es5" / "tex-chtml.js"
-CHROMIUM = Path("/usr/bin/chromium")
 BUILD_COMMAND = [
     "build", ".", "--config", "book/_config.yml", "--toc", "book/_toc.yml", "--path-output",
 ]  # fmt: skip
@@ -90,12 +91,9 @@ def test_every_widget_of_a_chapter_is_counted() -> None:
 
 def why_skip() -> str | None:
     """Why this machine cannot check the built book, or None."""
-    if not CHROMIUM.is_file():
-        return f"{CHROMIUM} is absent (CI installs it: apt-get install -y chromium)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError as error:
-        return f"the playwright package is not importable ({error}; CI: pip install playwright)"
+    reason = why_no_browser()
+    if reason:
+        return reason
     if not os.environ.get("SIAMFC_EDU_BOOK") and not MATHJAX.is_file():
         return f"{MATHJAX} is absent: run `npm ci --prefix book` (as .ci/run does)"
     return None
@@ -153,18 +151,6 @@ def server(site: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser(server: str) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture(scope="module")
 def screenshots() -> Path:
     folder = Path(tempfile.mkdtemp(prefix="siamfc-book-"))
     print(f"\nbook screenshots: {folder}")
@@ -215,10 +201,10 @@ FACTS = """() => ({
 @pytest.mark.browser
 @pytest.mark.parametrize("page", toc_files())
 def test_every_page_renders(
-    page: str, site: Path, server: str, browser: object, screenshots: Path
+    page: str, site: Path, server: str, chromium: object, screenshots: Path
 ) -> None:
     outside: list[str] = []
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
     context.route(
         re.compile(r"^(?!" + re.escape(server) + r"/).*"),
         lambda route: (outside.append(route.request.url), route.abort()),

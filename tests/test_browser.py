@@ -31,10 +31,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.chromium import why_no_browser
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
 EXPLORER_NOTEBOOK = ROOT / "notebooks" / "09_score_map_explorer.ipynb"
 
 # The second widget checked: the LabelExplorer (radius slider "R (px)") of notebook 03.
@@ -62,17 +63,6 @@ STDERR_OUTPUT = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.s
 TRACEBACK = "Traceback (most recent call last)"
 
 
-def why_skip() -> str | None:
-    """Why this machine cannot run the browser test, or None."""
-    if not CHROMIUM.is_file():
-        return f"{CHROMIUM} is absent (CI installs it: apt-get install -y chromium)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError as error:
-        return f"the playwright package is not importable ({error}; CI: pip install playwright)"
-    return None
-
-
 # ----------------------------------------------------------------------------- JupyterLab server
 
 
@@ -90,7 +80,7 @@ def get_json(url: str) -> object:
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     """JupyterLab serving a temporary copy of the notebooks; stopped (with its kernels) after."""
-    reason = why_skip()
+    reason = why_no_browser()
     if reason:
         print(f"\nskipping the browser test: {reason}")
         pytest.skip(reason)
@@ -177,21 +167,9 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture(scope="module")
-def browser(lab: dict) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
 @pytest.fixture
-def page(browser: object) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1200})
+def page(lab: dict, chromium: object) -> Iterator[object]:
+    context = chromium.new_context(viewport={"width": 1400, "height": 1200})
     context.set_default_timeout(60_000)
     page = context.new_page()
     try:

@@ -57,3 +57,21 @@ def test_every_checked_cell_has_a_recorded_output(notebook: Path):
         f"output in {expected_path(notebook).name} (first lines: {missing[:3]}): run "
         f"`SIAMFC_EDU_QUICK=1 python -m tests.notebook_outputs {notebook.relative_to(ROOT)}`"
     )
+
+
+def test_nbval_reads_notebooks_through_the_recorded_outputs_hook():
+    """The root conftest hands nbval the recorded outputs by replacing the `nbformat` that
+    `nbval.plugin` reads notebooks with. An nbval that reads them another way would compare the
+    tagged cells with nothing: fail here, by name, instead."""
+    import inspect
+
+    import nbval.plugin
+
+    assert type(nbval.plugin.nbformat).__name__ == "_NotebookReader", (
+        "the root conftest.py no longer replaces nbval.plugin.nbformat"
+    )
+    source = inspect.getsource(nbval.plugin.IPyNbFile)
+    assert "nbformat.read(" in source, (
+        f"nbval {nbval.__version__} reads notebooks without `nbformat.read`: the recorded outputs "
+        "of tests/notebook_outputs would be ignored; adapt the root conftest.py to it"
+    )
