@@ -16,7 +16,7 @@
 # padding where a crop leaves the frame, two frames at most $T$ apart. Here you write those
 # pieces yourself:
 #
-# 1. **warm-up** `context_side(w, h, context)` and `search_side(w, h)`: the sides of the two
+# 1. **warm-up** `context_size(w, h, context)` and `search_side(w, h, cfg)`: the sides of the two
 #    squares, $s_z = \sqrt{(w+p)(h+p)}$ and $s_x = s_z \cdot 255/127$;
 # 2. **harder** `crop_and_resize(image, center, side, out_size, pad_color=None)`: cut a square
 #    around a point, fill what lies outside the frame with the frame's mean colour, resize;
@@ -45,7 +45,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from siamfc_edu.boxes import box_center, xywh_to_otb
-from siamfc_edu.config import get_preset
+from siamfc_edu.config import SiamFCConfig, get_preset
+from siamfc_edu.crops import context_size as library_context_size
 from siamfc_edu.crops import exemplar_crop
 from siamfc_edu.crops import search_side as library_search_side
 from siamfc_edu.data import SHIPPED_VIDEOS, read_annotations, read_video
@@ -66,19 +67,26 @@ def attempt(fn, *args):
 # %% [markdown]
 # ## Exercise 1 (warm-up) · The two squares
 #
+# Write the library's `siamfc_edu.crops.context_size`, with its signature:
+#
+# ```python
+# context_size(w: float, h: float, context: float = 0.5) -> float
+# ```
+#
 # For a target box of width $w$ and height $h$ the exemplar region is a square with a margin of
-# context around the box. With $p = \text{context} \cdot (w + h)$ (context $= 0.5$ in the
-# authors' code) its side is
+# context around the box. With $p = \text{context} \cdot (w + h)$ its side is
 #
 # $$ s_z = \sqrt{(w + p)(h + p)}, $$
 #
 # the side of the square whose **area** is that of the box grown by $p$ in width and in height.
-# (The paper writes the same square as $(w + 2p')(h + 2p')$ with $p' = (w + h)/4$, the margin on
-# each side: $2p' = p$.) Return $s_z$, one number.
+# The paper (§2.2) writes the same square as $(w + 2p')(h + 2p')$ with $p' = (w + h)/4$, the
+# margin on each side: $2p' = p$ for context $= 0.5$, the default here and the value of the
+# authors' code (`p.contextAmount = 0.5` in tracker.m; `cfg.context` in this course). Return
+# $s_z$, one Python `float`.
 
 
 # %%
-def context_side(w: float, h: float, context: float = 0.5) -> float:
+def context_size(w: float, h: float, context: float = 0.5) -> float:
     """Side of the exemplar's square: sqrt((w + p)(h + p)) with p = context * (w + h)."""
     # HINT: p = context * (w + h) is the whole margin; then math.sqrt
     # YOUR CODE HERE
@@ -86,30 +94,37 @@ def context_side(w: float, h: float, context: float = 0.5) -> float:
 
 
 # %%
-from siamfc_edu.checks.pairs import check_context_side
+from siamfc_edu.checks.pairs import check_context_size
 
-check_context_side(context_side)
+check_context_size(context_size)
 
 # %% [markdown]
+# Now write the library's `siamfc_edu.crops.search_side`, with its signature:
+#
+# ```python
+# search_side(w: float, h: float, cfg: SiamFCConfig) -> float
+# ```
+#
 # The search region $x$ is cut **at the same scale** as $z$: $z$'s square of $s_z$ frame pixels
-# becomes 127 pixels, so $x$, which is 255 pixels, covers
+# becomes `cfg.exemplar_size` pixels (127 in the paper, §2.2), so $x$, which is
+# `cfg.instance_size` pixels (255), covers
 #
 # $$ s_x = s_z \cdot \frac{255}{127} $$
 #
-# frame pixels. Return $s_x$ for the context 0.5 of the authors' code. Use the library's
-# `context_size(w, h)` for $s_z$ (imported below; it is what you just wrote), so that this check
-# does not depend on the one above. Return the exact side (a float, not rounded): the crop
-# rounds it to whole pixels itself.
+# frame pixels. Read three fields of `cfg` (a `SiamFCConfig`, like the `cfg` above):
+# `cfg.context` for $s_z$, `cfg.instance_size` and `cfg.exemplar_size` for the ratio. Do not
+# write 0.5, 255 or 127 in: the check also tries configs with other values. For $s_z$ use the
+# library's `context_size`, imported at the top as `library_context_size`, so that this check
+# does not depend on the one above. Return the exact side, a Python `float` (not rounded): the
+# crop rounds it to whole pixels itself.
+
 
 # %%
-from siamfc_edu.crops import context_size  # s_z: use it below
-
-
-def search_side(w: float, h: float) -> float:
+def search_side(w: float, h: float, cfg: SiamFCConfig) -> float:
     """Side of the search square in frame pixels: the exemplar's square times 255/127."""
-    # HINT: context_size(w, h) is s_z; x is 255 px where z is 127 px
+    # HINT: context_size(w, h, cfg.context) * instance_size / exemplar_size
     # YOUR CODE HERE
-    raise NotImplementedError('context_size(w, h) is s_z; x is 255 px where z is 127 px')
+    raise NotImplementedError('context_size(w, h, cfg.context) * instance_size / exemplar_size')
 
 
 # %%
@@ -190,7 +205,8 @@ check_crop_and_resize(crop_and_resize)
 # Return the exemplar $z$: the square of side $s_z$ (exercise 1, context 0.5) around that centre,
 # mean-padded and resized to $127 \times 127$. For the crop use the library's `crop_and_resize`,
 # imported below as `library_crop_and_resize` (the signature of yours in exercise 2, so that this
-# check does not depend on the one above), and `context_size` (imported in exercise 1).
+# check does not depend on the one above), and the library's `context_size`, imported at the top as
+# `library_context_size`.
 
 # %%
 from siamfc_edu.boxes import otb_to_xywh  # OTB -> 0-based: use it below

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from siamfc_edu.checks import pairs as checks
-from siamfc_edu.crops import context_size, crop_and_resize
+from siamfc_edu.crops import context_size, crop_and_resize, search_side
 from tests.exercise_registry import ch04_pairs, solution_namespace
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -182,4 +182,4 @@ def test_the_stub_lines_stay_short():
 def test_a_one_pixel_square_and_the_paper_numbers():
     """Sanity of the inputs: s_z of a 1 x 1 box is 2, and the search square is 255/127 of it."""
     assert math.isclose(context_size(1, 1), 2.0)
-    assert math.isclose(checks.reference_search_side(1, 1), 2.0 * 255 / 127)
+    assert math.isclose(search_side(1, 1, checks.CFG), 2.0 * 255 / 127)

@@ -1,10 +1,12 @@
 """Checks of exercise notebook 04 (training pairs, Section 2.4 and Fig. 2 of the paper).
 
-- `check_context_side` serves exercise 1a, `context_side(w, h, context=0.5)`: the side
-  sqrt((w + p)(h + p)), p = context (w + h), of the exemplar's square, compared with
-  `siamfc_edu.crops.context_size`;
-- `check_search_side` serves exercise 1b, `search_side(w, h)`: that side times 255/127, compared
-  with `siamfc_edu.crops.search_side` (SiamFC-3s);
+- `check_context_size` serves exercise 1a, `context_size(w, h, context=0.5)`, the library's
+  signature: the side sqrt((w + p)(h + p)), p = context (w + h), of the exemplar's square,
+  compared with `siamfc_edu.crops.context_size` itself;
+- `check_search_side` serves exercise 1b, `search_side(w, h, cfg)`, the library's signature:
+  that side (context cfg.context) times cfg.instance_size / cfg.exemplar_size (255/127 in every
+  preset), compared with `siamfc_edu.crops.search_side` itself, on SiamFC-3s and on configs
+  with another context and other crop sizes (so that hard-coded numbers are caught);
 - `check_crop_and_resize` serves exercise 2, `crop_and_resize(image, center, side, out_size,
   pad_color=None)`, the library's signature (the tracker's `Pieces.crop`): the square of `side`
   px centred on (cx, cy), padded with `pad_color` (None: the frame's mean colour), resized
@@ -22,7 +24,7 @@
   `Draws`: its reference and its mistakes are functions of (frame_ids, max_gap) that draw.
 
 Several inputs come from a real frame: frame 0 of the shipped clip carphone with the hand-drawn
-box of the face. Each exercise is a public `Exercise` (`CONTEXT_SIDE`, ..., `PICK_PAIR`) with its
+box of the face. Each exercise is a public `Exercise` (`CONTEXT_SIZE`, ..., `PICK_PAIR`) with its
 inputs and typical mistakes (`CONTEXT_MISTAKES`, ...), so that the tests can make every mistake
 and see it named; each `check_*` runs one in grading mode too (`graded`).
 """
@@ -40,7 +42,7 @@ import cv2
 import numpy as np
 
 from ..boxes import otb_to_xywh, xywh_to_otb
-from ..config import get_preset
+from ..config import SiamFCConfig, get_preset
 from ..crops import context_size, crop_and_resize, exemplar_crop, search_side
 from ..data.pairs import sample_frame_pair
 from ..images import mean_color
@@ -155,8 +157,8 @@ CONTEXT_CASES = [
 ]
 
 
-CONTEXT_SIDE = Exercise(
-    "context_side",
+CONTEXT_SIZE = Exercise(
+    "context_size",
     context_size,
     CONTEXT_CASES,
     CONTEXT_MISTAKES,
@@ -166,65 +168,87 @@ CONTEXT_SIDE = Exercise(
 
 
 @graded
-def check_context_side(fn: Callable) -> Verdict:
+def check_context_size(fn: Callable) -> Verdict:
     """Exercise 1a: `fn(w, h, context=0.5)` against `context_size`."""
-    return CONTEXT_SIDE.check(fn)
+    return CONTEXT_SIZE.check(fn)
 
 
-def reference_search_side(w: float, h: float) -> float:
-    """The library's search side for SiamFC-3s (context 0.5, 127 -> 255)."""
-    return search_side(w, h, CFG)
+def _exemplar(w: float, h: float, cfg: SiamFCConfig) -> float:
+    return context_size(w, h, cfg.context)
+
+
+def _ratio(cfg: SiamFCConfig) -> float:
+    return cfg.instance_size / cfg.exemplar_size
 
 
 SEARCH_MISTAKES = [
     Mistake(
-        "the ratio inverted: 127/255 instead of 255/127",
-        "x is the LARGER crop: its square is the exemplar's times 255/127 (about 2)",
-        lambda w, h: context_size(w, h) * 127 / 255,
+        "the ratio inverted: exemplar_size / instance_size (127/255)",
+        "x is the LARGER crop: its square is the exemplar's times "
+        "cfg.instance_size / cfg.exemplar_size (255/127, about 2)",
+        lambda w, h, cfg: _exemplar(w, h, cfg) * cfg.exemplar_size / cfg.instance_size,
     ),
     Mistake(
-        "the integer division 255 // 127 (= 2)",
-        "255 // 127 is 2; the factor is the true ratio 255 / 127 = 2.0079",
-        lambda w, h: context_size(w, h) * (255 // 127),
+        "the integer division instance_size // exemplar_size (255 // 127 = 2)",
+        "255 // 127 is 2; the factor is the true ratio cfg.instance_size / cfg.exemplar_size",
+        lambda w, h, cfg: _exemplar(w, h, cfg) * (cfg.instance_size // cfg.exemplar_size),
     ),
     Mistake(
-        "255 - 127 = 128 px added instead of a factor 255/127",
-        "z and x are resized by the same factor 127/s_z, so x's square is s_z * 255/127",
-        lambda w, h: context_size(w, h) + (255 - 127),
+        "instance_size - exemplar_size (128 px) added instead of a factor",
+        "z and x are resized by the same factor 127/s_z, so x's square is "
+        "s_z * cfg.instance_size / cfg.exemplar_size",
+        lambda w, h, cfg: _exemplar(w, h, cfg) + (cfg.instance_size - cfg.exemplar_size),
     ),
     Mistake(
-        "no context: sqrt(w h) * 255/127",
-        "start from the exemplar's square with its margin, context_size(w, h)",
-        lambda w, h: math.sqrt(w * h) * 255 / 127,
+        "no context: sqrt(w h) * instance_size / exemplar_size",
+        "start from the exemplar's square with its margin, context_size(w, h, cfg.context)",
+        lambda w, h, cfg: math.sqrt(w * h) * _ratio(cfg),
     ),
     Mistake(
         "the side rounded to whole pixels",
         "return the exact side: the crop rounds it to pixels itself, once, at the end",
-        lambda w, h: round(reference_search_side(w, h)),
+        lambda w, h, cfg: round(search_side(w, h, cfg)),
+    ),
+    Mistake(
+        "the numbers 255 and 127 written in, not cfg.instance_size and cfg.exemplar_size",
+        "read the crop sizes from cfg: cfg.instance_size / cfg.exemplar_size",
+        lambda w, h, cfg: _exemplar(w, h, cfg) * 255 / 127,
+    ),
+    Mistake(
+        "cfg.context ignored: context_size(w, h) with its default 0.5",
+        "pass the config's context on: context_size(w, h, cfg.context)",
+        lambda w, h, cfg: context_size(w, h) * _ratio(cfg),
     ),
 ]
 
-SEARCH_CASES = [
-    Case("a square 40 x 40 box", (40, 40)),
-    Case("a wide 100 x 20 box", (100, 20)),
-    Case("a fractional 33.5 x 17.25 box", (33.5, 17.25)),
-    Case("a 1 x 1 box", (1, 1)),
-]
+
+def search_cases() -> list[Case]:
+    """SiamFC-3s on four boxes, then configs with another context and other crop sizes."""
+    wide = get_preset(context=0.3)
+    small = get_preset(exemplar_size=63, instance_size=191)  # ratio 3.03: // gives 3
+    return [
+        Case("a square 40 x 40 box (SiamFC-3s)", (40, 40, CFG)),
+        Case("a wide 100 x 20 box (SiamFC-3s)", (100, 20, CFG)),
+        Case("a fractional 33.5 x 17.25 box (SiamFC-3s)", (33.5, 17.25, CFG)),
+        Case("a 1 x 1 box (SiamFC-3s)", (1, 1, CFG)),
+        Case("a 60 x 30 box, cfg.context = 0.3", (60, 30, wide)),
+        Case("a 40 x 24 box, crops of 63 and 191 px", (40, 24, small)),
+    ]
 
 
 SEARCH_SIDE = Exercise(
     "search_side",
-    reference_search_side,
-    SEARCH_CASES,
+    search_side,
+    search_cases,
     SEARCH_MISTAKES,
     compare=compare_side,
-    hint="context_size(w, h) * 255 / 127",
+    hint="context_size(w, h, cfg.context) * cfg.instance_size / cfg.exemplar_size",
 )
 
 
 @graded
 def check_search_side(fn: Callable) -> Verdict:
-    """Exercise 1b: `fn(w, h)` against `search_side` of SiamFC-3s."""
+    """Exercise 1b: `fn(w, h, cfg)` against the library's `search_side`."""
     return SEARCH_SIDE.check(fn)
 
 

@@ -1,4 +1,4 @@
-"""Chapter 04 (training pairs): context_side, search_side, crop_and_resize, exemplar_from_box,
+"""Chapter 04 (training pairs): context_size, search_side, crop_and_resize, exemplar_from_box,
 pick_pair."""
 
 import math
@@ -15,17 +15,23 @@ from tests.exercise_registry import Entry
 # ------------------------------------------------------------------- right, written otherwise
 
 
-def context_side_paper(w, h, context=0.5):
+def context_size_paper(w, h, context=0.5):
     """The paper's form: (w + 2p')(h + 2p') with p' = context (w + h) / 2."""
     margin = context * (w + h) / 2
     return float(np.sqrt((w + 2 * margin) * (h + 2 * margin)))
 
 
-def search_side_with_pad(w, h):
+def search_side_with_pad(w, h, cfg):
     """The authors' tracker.m: s_x = s_z + 2 * pad, pad = (255 - 127) / 2 in z's scale."""
-    s_z = context_size(w, h)
-    pad = (255 - 127) / 2 * s_z / 127
+    s_z = context_size(w, h, cfg.context)
+    pad = (cfg.instance_size - cfg.exemplar_size) / 2 * s_z / cfg.exemplar_size
     return s_z + 2 * pad
+
+
+def search_side_scale_first(w, h, cfg):
+    """The scale z's crop is resized by, 127 / s_z, inverted for x's 255 px."""
+    scale = cfg.exemplar_size / context_size(w, h, cfg.context)
+    return cfg.instance_size / scale
 
 
 def crop_copy_make_border(image, center, side, out_size, pad_color=None):
@@ -199,10 +205,10 @@ def pick_pair_too_far(frame_ids, max_gap, rng):
 ENTRIES = [
     Entry(
         "04_training_pairs",
-        "context_side",
-        checks.check_context_side,
-        checks.CONTEXT_SIDE,
-        alternatives=(context_side_paper,),
+        "context_size",
+        checks.check_context_size,
+        checks.CONTEXT_SIZE,
+        alternatives=(context_size_paper,),
         wrong_answers=((lambda w, h, context=0.5: context_size(w, h) / 2, None),),
     ),
     Entry(
@@ -210,8 +216,12 @@ ENTRIES = [
         "search_side",
         checks.check_search_side,
         checks.SEARCH_SIDE,
-        alternatives=(search_side_with_pad,),
-        wrong_answers=((lambda w, h: int(context_size(w, h) * 255 / 127), None),),
+        alternatives=(search_side_with_pad, search_side_scale_first),
+        wrong_answers=(
+            (lambda w, h, cfg: int(context_size(w, h, cfg.context) * 255 / 127), None),
+            (lambda w, h, cfg: context_size(w, h) * 255 / 127, None),
+            (lambda w, h, cfg: context_size(w, h, cfg.context) * 2, None),  # "about twice"
+        ),
     ),
     Entry(
         "04_training_pairs",
