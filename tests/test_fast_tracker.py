@@ -315,7 +315,7 @@ def test_evaluate_batch_gives_the_same_scores_as_one_by_one(generated_data, tmp_
     capsys.readouterr()
     assert tables["1"][0][-1] == "sequences" and tables["1"] == tables["2"]
     assert main(["evaluate", "--data", str(generated_data), "--batch", "0"]) == 2
-    assert "--batch 0: give at least 1" in capsys.readouterr().err
+    assert "argument --batch: must be at least 1, got 0" in capsys.readouterr().err
 
 
 def test_a_corrupt_run_in_a_batch_fails_alone(generated_data, tmp_path):

@@ -88,7 +88,7 @@ def test_the_cli_reports_a_file_that_would_run_code_in_one_line(tmp_path, carpho
 
     path = tmp_path / "evil.pth"
     torch.save({"model": CallsOsSystem()}, path)
-    argv = ["track", str(carphone_video), "--box", "63,42,42,54", "--weights", str(path)]
+    argv = ["track", str(carphone_video), "--box", "63", "42", "42", "54", "--weights", str(path)]
     assert main(argv + ["--boxes", str(tmp_path / "b.txt")]) == 2
     err = capsys.readouterr().err
     assert "would run code" in err and "Traceback" not in err

@@ -25,7 +25,7 @@ from siamfc_edu.runtime import resolve_device
 from siamfc_edu.tracker import SiamFCTracker
 from siamfc_edu.viz import BROWSER_CODECS, VideoWriter, video_codecs
 
-BOX = "60,30,50,60"  # the face in carphone's first frame, 0-based x,y,w,h
+BOX = ("60", "30", "50", "60")  # the face in carphone's first frame, 0-based x,y,w,h
 
 
 @pytest.fixture
@@ -68,8 +68,6 @@ def random_tracker() -> SiamFCTracker:
     [
         (["--out", "{tmp}/x.xyz"], "must end in .webm .* or .mp4"),
         (["--out", "{tmp}/tracked"], "must end in .webm"),
-        (["--fps", "0"], "--fps must be a positive number"),
-        (["--fps", "-5"], "--fps must be a positive number"),
         (["--boxes", "{tmp}/a_file/boxes.txt"], "cannot write the boxes to .*a_file"),
         (["--boxes", "{tmp}"], "cannot write the boxes to .*Is a directory"),
         (["--out", "{tmp}/a_file/tracked.webm"], "cannot write the boxes to .*a_file"),
@@ -80,7 +78,7 @@ def test_outputs_are_checked_first(tmp_path, capsys, frame_folder, options, mess
     (tmp_path / "a_file").write_text("a file, not a folder")
     (tmp_path / "a_folder.webm").mkdir()
     options = [o.format(tmp=tmp_path) for o in options]
-    code, out, err = track(capsys, str(frame_folder), "--box", BOX, *options)
+    code, out, err = track(capsys, str(frame_folder), "--box", *BOX, *options)
     assert code == 2
     assert err.startswith("siamfc-edu: error: ") and err.count("\n") == 1
     assert re.search(message, err), err
@@ -88,12 +86,27 @@ def test_outputs_are_checked_first(tmp_path, capsys, frame_folder, options, mess
     assert not (tmp_path / "b.txt").exists()  # a run that cannot start leaves nothing
 
 
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--box", *BOX, "--fps", "0"], "argument --fps: must be a positive number, got 0"),
+        (["--box", *BOX, "--fps", "-5"], "argument --fps: must be a positive number, got -5"),
+        (["--box", "60,30,50,60"], "argument --box: expected 4 arguments"),
+        (["--box", "60", "30", "fifty", "60"], "argument --box: invalid float value: 'fifty'"),
+    ],
+)
+def test_a_malformed_option_is_argparses_one_line_error(capsys, frame_folder, options, message):
+    code, out, err = track(capsys, str(frame_folder), *options)
+    assert code == 2 and out == ""
+    assert err.splitlines()[-1] == f"siamfc-edu track: error: {message}"
+
+
 def test_an_error_partway_keeps_the_boxes_so_far(tmp_path, capsys, frame_folder):
     """10. frame 4 is smaller: a one-line error naming it; the boxes of frames 1-3 are kept."""
     small = cv2.imread(str(frame_folder / "00003.png"))[:120, :160]
     cv2.imwrite(str(frame_folder / "00003.png"), small)
     boxes = tmp_path / "boxes.txt"
-    code, _, err = track(capsys, str(frame_folder), "--box", BOX, "--boxes", str(boxes))
+    code, _, err = track(capsys, str(frame_folder), "--box", *BOX, "--boxes", str(boxes))
     assert code == 2
     assert (
         "tracking stopped at frame 4: the frame is 160x120 but the sequence started at 176x144"
@@ -120,7 +133,7 @@ class InterruptedTracker:
 def test_ctrl_c_partway_keeps_the_boxes_so_far(tmp_path, capsys, frame_folder, monkeypatch):
     monkeypatch.setattr(cli, "make_tracker", lambda *args: InterruptedTracker())
     boxes = tmp_path / "boxes.txt"
-    code, _, err = track(capsys, str(frame_folder), "--box", BOX, "--boxes", str(boxes))
+    code, _, err = track(capsys, str(frame_folder), "--box", *BOX, "--boxes", str(boxes))
     assert code == 130 and f"boxes of frames 1-2 in {boxes}" in err and "interrupted" in err
     assert np.loadtxt(boxes, delimiter=",").shape == (2, 4)
 
@@ -130,7 +143,7 @@ def test_ctrl_c_partway_keeps_the_boxes_so_far(tmp_path, capsys, frame_folder, m
 
 def test_a_corrupt_first_frame_is_named(capsys, frame_folder):
     (frame_folder / "00000.png").write_bytes(b"garbage")
-    code, _, err = track(capsys, str(frame_folder), "--box", BOX)
+    code, _, err = track(capsys, str(frame_folder), "--box", *BOX)
     assert code == 2
     assert "cannot track from the first frame of" in err and "00000.png" in err
 
@@ -138,7 +151,7 @@ def test_a_corrupt_first_frame_is_named(capsys, frame_folder):
 def test_a_corrupt_frame_in_a_folder_is_skipped_with_a_nan_box(tmp_path, capsys, frame_folder):
     (frame_folder / "00002.png").write_bytes(b"\x89PNG\r\n\x1a\n not really a png")
     boxes = tmp_path / "boxes.txt"
-    code, out, err = track(capsys, str(frame_folder), "--box", BOX, "--boxes", str(boxes))
+    code, out, err = track(capsys, str(frame_folder), "--box", *BOX, "--boxes", str(boxes))
     assert code == 0
     assert "frame 3 skipped (1 so far), its box written as nan" in err and "00002.png" in err
     assert "1 frame(s) could not be decoded, their boxes are nan: 3" in err
@@ -213,7 +226,7 @@ def test_the_cli_reports_a_video_that_stops_early(tmp_path, capsys, frame_folder
 
     monkeypatch.setattr(footage, "iter_frames", ends_after_three)
     boxes = tmp_path / "boxes.txt"
-    code, out, err = track(capsys, str(frame_folder), "--box", BOX, "--boxes", str(boxes))
+    code, out, err = track(capsys, str(frame_folder), "--box", *BOX, "--boxes", str(boxes))
     assert code == 0
     assert "siamfc-edu: warning: the video" in err and "stopped at frame 4 of 5" in err
     assert "3 frames tracked" in out
@@ -285,7 +298,7 @@ def test_a_gpu_that_is_not_there_and_a_bad_device_name_say_so():
 def test_the_cli_says_cuda_is_missing_in_one_line(capsys, frame_folder):
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
-    code, _, err = track(capsys, str(frame_folder), "--box", BOX, "--device", "cuda")
+    code, _, err = track(capsys, str(frame_folder), "--box", *BOX, "--device", "cuda")
     assert code == 2 and "use --device cpu" in err and "Traceback" not in err
 
 
@@ -308,13 +321,15 @@ def test_a_box_in_the_wrong_form_names_the_expected_one(carphone_frames, box, me
 
 def test_a_negative_box_value_works_after_box(tmp_path, capsys, frame_folder):
     boxes = tmp_path / "boxes.txt"
-    code, out, err = track(capsys, str(frame_folder), "--box", "-5,0,50,60", "--boxes", str(boxes))
+    code, out, err = track(
+        capsys, str(frame_folder), "--box", "-5", "0", "50", "60", "--boxes", str(boxes)
+    )
     assert code == 0, err
     np.testing.assert_allclose(np.loadtxt(boxes, delimiter=",")[0], [-5, 0, 50, 60])
 
 
 def test_an_unknown_preset_is_named_before_any_warning(capsys, frame_folder):
-    code, _, err = track(capsys, str(frame_folder), "--box", BOX, "--preset", "nope")
+    code, _, err = track(capsys, str(frame_folder), "--box", *BOX, "--preset", "nope")
     assert code == 2
     assert err.startswith("siamfc-edu: error: unknown preset 'nope'; choose one of")
     assert "random network" not in err
@@ -322,7 +337,7 @@ def test_an_unknown_preset_is_named_before_any_warning(capsys, frame_folder):
 
 def test_a_bad_box_is_reported_before_a_progress_bar(capsys, frame_folder, monkeypatch):
     monkeypatch.setattr(cli, "make_tracker", lambda *a: pytest.fail("built a tracker"))
-    code, _, err = track(capsys, str(frame_folder), "--box", "10,10,0,5")
+    code, _, err = track(capsys, str(frame_folder), "--box", "10", "10", "0", "5")
     assert code == 2 and "zero or negative size" in err and "%|" not in err
 
 
@@ -359,7 +374,7 @@ def test_the_ncc_centre_stays_in_the_frame_when_the_target_leaves():
 
 def test_the_boxes_file_loads_with_np_loadtxt(tmp_path, capsys, frame_folder):
     boxes = tmp_path / "out" / "boxes.txt"
-    assert track(capsys, str(frame_folder), "--box", BOX, "--boxes", str(boxes))[0] == 0
+    assert track(capsys, str(frame_folder), "--box", *BOX, "--boxes", str(boxes))[0] == 0
     lines = boxes.read_text().splitlines()
     assert lines[0].startswith("# siamfc-edu track") and lines[1].startswith("#")
     assert "np.loadtxt(path, delimiter=',')" in lines[1]
@@ -370,7 +385,7 @@ def test_the_boxes_file_loads_with_np_loadtxt(tmp_path, capsys, frame_folder):
 
 def test_without_out_only_the_boxes_are_written(tmp_path, capsys, frame_folder, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code, out, _ = track(capsys, str(frame_folder), "--box", BOX)
+    code, out, _ = track(capsys, str(frame_folder), "--box", *BOX)
     assert code == 0 and "5 frames tracked; boxes in frames_boxes.txt\n" == out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["frames", "frames_boxes.txt"]
 
@@ -403,7 +418,7 @@ def test_the_video_writer_writes_what_it_says(tmp_path, name):
 
 def test_track_writes_a_browser_playable_webm(tmp_path, capsys, frame_folder):
     out = tmp_path / "tracked.webm"
-    code, printed, err = track(capsys, str(frame_folder), "--box", BOX, "--out", str(out))
+    code, printed, err = track(capsys, str(frame_folder), "--box", *BOX, "--out", str(out))
     assert code == 0 and f"boxes in {tmp_path / 'tracked.txt'}, video in {out}" in printed
     assert "note" not in err  # VP8 needs no note
     assert read_back(out) == (5, (144, 176, 3))
@@ -411,7 +426,7 @@ def test_track_writes_a_browser_playable_webm(tmp_path, capsys, frame_folder):
 
 def test_an_mp4_without_h264_says_browsers_will_not_play_it(tmp_path, capsys, frame_folder):
     out = tmp_path / "tracked.mp4"
-    code, _, err = track(capsys, str(frame_folder), "--box", BOX, "--out", str(out))
+    code, _, err = track(capsys, str(frame_folder), "--box", *BOX, "--out", str(out))
     assert code == 0 and read_back(out) == (5, (144, 176, 3))
     probe = VideoWriter(tmp_path / "probe.mp4", 25, (64, 48))
     probe.close()

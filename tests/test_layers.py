@@ -34,6 +34,7 @@ LAYER = {
     "train": 5,
     "viz": 5,
     "widgets": 6,
+    "track_outputs": 6,  # a tracking run's boxes file and annotated video (uses viz)
     "checks": 6,
     "exercises": 6,
     "cli": 7,

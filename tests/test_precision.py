@@ -93,7 +93,7 @@ def test_evaluate_says_the_precision_once(plain_cpu, capsys):
 def test_an_unknown_precision_is_a_one_line_error(carphone_video, capsys):
     with pytest.raises(ValueError, match="unknown precision 'fp16': choose fp32, bf16 or auto"):
         FastSiamFCTracker.from_weights(device="cpu", options=FastOptions(precision="fp16"))
-    argv = ["track", str(carphone_video), "--box", "60,30,50,60", "--precision", "fp16"]
+    argv = ["track", str(carphone_video), "--box", "60", "30", "50", "60", "--precision", "fp16"]
     assert main(argv) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line == "siamfc-edu: error: unknown precision 'fp16': choose fp32, bf16 or auto"
