@@ -99,7 +99,8 @@ def test_cli_runs_the_protocols_and_writes_their_files(generated, tmp_path, caps
                  "vot/ncc/baseline/gen0001/gen0001_001.txt"):  # fmt: skip
         assert (out / name).is_file(), name
     assert main([*argv, "--protocol", "ope,xyz"]) == 2
-    assert "siamfc-edu: error: --protocol: unknown ['xyz']" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "error: argument --protocol: unknown xyz; choose from ope, tre, sre, vot" in err
     assert main([*argv[:2], str(tmp_path), *argv[3:], "--protocol", "vot"]) == 2
     assert f"no VOT layout at {tmp_path}" in capsys.readouterr().err
 
@@ -252,3 +253,16 @@ def test_an_evaluation_killed_in_a_subprocess_resumes_where_it_was(small, tmp_pa
     said = evaluate(small, out, CountingNCC())
     assert f"kept {finished} finished runs of {RUNS} from {out}/" in said
     assert run_files(out) == run_files(unbroken) and scores(out) == scores(unbroken)
+
+
+def test_every_hand_boxed_set_is_reachable_by_its_name():
+    """`--data real|hard[-held-out|-validation]`: each name reads its own, non-empty set."""
+    from siamfc_edu.data import read_real_set
+    from siamfc_edu.evaluate.report import REAL_SETS, _real_sets, read_sequences
+
+    assert set(REAL_SETS) == set(_real_sets())
+    hard = read_sequences("hard-validation")
+    assert [s.name for s in hard] == ["vtest_hooded_woman"]
+    assert [s.name for s in read_sequences("real")] == [s.name for s in read_real_set()]
+    held_out = read_sequences("hard-held-out")
+    assert held_out and all(len(s.frames) < 460 for s in held_out)

@@ -543,16 +543,32 @@ def parse_protocols(text: str, starts: int = 1) -> list[Protocol | str]:
 
 
 def read_sequences(data: str | Path) -> list[Sequence]:
-    """'real', 'real-held-out', 'real-validation' (hand-drawn boxes), or OTB sequences in data."""
-    from ..data import read_otb, read_real_set
-    from ..data.real import VALIDATION_DIR
+    """A hand-boxed real set by name (one of `REAL_SETS`), or the OTB sequences in a folder."""
+    from ..data import read_otb
 
-    if str(data) in ("real", "real-held-out"):
-        return read_real_set("all" if str(data) == "real" else "held_out")
-    if str(data) == "real-validation":
-        return read_real_set(folder=VALIDATION_DIR)
+    real_sets = _real_sets()
+    if str(data) in real_sets:
+        return real_sets[str(data)]()
     root = Path(data)
     return read_otb(root / "OTB" if (root / "OTB").is_dir() else root)
+
+
+def _real_sets() -> dict[str, Callable[[], list[Sequence]]]:
+    """The hand-boxed real sets by the name `--data` takes: on the shipped clips, and harder."""
+    from ..data import read_real_set
+    from ..data.real import HARD_VALIDATION_DIR, VALIDATION_DIR, read_hard_real_set
+
+    return {
+        "real": lambda: read_real_set("all"),
+        "real-held-out": lambda: read_real_set("held_out"),
+        "real-validation": lambda: read_real_set(folder=VALIDATION_DIR),
+        "hard": lambda: read_hard_real_set("all"),
+        "hard-held-out": lambda: read_hard_real_set("held_out"),
+        "hard-validation": lambda: read_hard_real_set(folder=HARD_VALIDATION_DIR),
+    }
+
+
+REAL_SETS = ("real", "real-held-out", "real-validation", "hard", "hard-held-out", "hard-validation")
 
 
 def vot_root(data: str | Path) -> Path:
