@@ -443,7 +443,7 @@ print("ok: the shipped weights peak within one cell of the centre (white +); red
 # Each map has its own colour scale. The random network's peak lands wherever its untrained
 # features happen to respond most, far from the face. Training makes the map high where $x$ shows
 # the exemplar and low elsewhere. In our run even the 32 steps of the short run put the peak on
-# the face, in a rough map with other bumps (how much a run this short learns varies with the seed
+# the face, in a rough map with other bumps (what a run this short learns depends on the random seed
 # and the pairs); the shipped weights, with about 470 times more steps, give a smoother map with
 # one compact peak.
 
@@ -697,7 +697,7 @@ ax.axhline(0, color="k", lw=0.8)
 ax.set_xticks(np.arange(len(configs)), configs)
 ax.set(
     ylabel="AUC with re-estimation minus without",
-    title="batch-norm re-estimation (model card, 3 seeds each); gray: ± the seed spread",
+    title="batch-norm re-estimation (model card, 3 seeds each); gray: ± the spread over seeds",
 )
 ax.legend(fontsize=8, ncol=2)
 plt.tight_layout()
@@ -888,7 +888,8 @@ print("deleted", work)
 #   with bit-for-bit the weights of an unbroken run.
 # - Batch-norm re-estimation (`reestimate_batch_norm`, `--bn-batches N`) replaces the moving
 #   averages with a plain average over fresh batches with the final weights; the model card's
-#   ablation found no change beyond the seed spread, so the shipped weights do without it.
+#   ablation found no change beyond the spread over random seeds, so the shipped weights go
+#   without it.
 # - `torchrun --nproc_per_node P -m siamfc_edu.train ...` splits every batch over $P$
 #   processes; DDP averages their gradients, so the recipe stays the same.
 #
