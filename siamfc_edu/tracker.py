@@ -353,8 +353,9 @@ def chosen_scale(maps: Maps, best: Maps) -> Maps:
     """The map of the chosen scale: (S, H, W) and an index, or (B, S, H, W) and B indices."""
     if maps.ndim == 3:
         return maps[int(best)]
-    batch = torch.arange(len(best), device=best.device) if isinstance(best, torch.Tensor) else None
-    return maps[np.arange(len(best)) if batch is None else batch, best]
+    if isinstance(best, torch.Tensor):
+        return maps[torch.arange(len(best), device=best.device), best]
+    return maps[np.arange(len(best)), best]
 
 
 def inference_embedding(embedding: torch.nn.Module, device: torch.device) -> torch.nn.Module:
