@@ -256,3 +256,18 @@ def test_pieces_swap_in_your_own_functions(carphone_frames):
         paths[name] = np.array([tracker.update(frame) for frame in carphone_frames[1:]])
     np.testing.assert_array_equal(paths["same"], paths["library"])
     assert not np.allclose(paths["wrong"], paths["library"])
+
+
+def test_locate_peak_on_a_batch_equals_it_map_by_map():
+    """Steps 4-6 take leading batch dimensions: (B, S, H, W) gives each (S, H, W)'s answer."""
+    from siamfc_edu.config import get_preset
+    from siamfc_edu.tracker import locate_peak, scale_penalties
+
+    cfg = get_preset("tiny")
+    maps = np.random.default_rng(0).normal(size=(2, 3, 272, 272)).astype(np.float32)
+    penalty, window = scale_penalties(cfg), hann_window(272)
+    batch = locate_peak(maps, penalty, window, cfg)
+    for i in range(2):
+        one = locate_peak(maps[i], penalty, window, cfg)
+        assert (one.best_scale, one.row, one.col) == (batch.best_scale[i], batch.row[i], batch.col[i])
+        np.testing.assert_array_equal(one.windowed, batch.windowed[i])
