@@ -269,5 +269,6 @@ def test_locate_peak_on_a_batch_equals_it_map_by_map():
     batch = locate_peak(maps, penalty, window, cfg)
     for i in range(2):
         one = locate_peak(maps[i], penalty, window, cfg)
-        assert (one.best_scale, one.row, one.col) == (batch.best_scale[i], batch.row[i], batch.col[i])
+        peak = (batch.best_scale[i], batch.row[i], batch.col[i])
+        assert (one.best_scale, one.row, one.col) == peak
         np.testing.assert_array_equal(one.windowed, batch.windowed[i])
